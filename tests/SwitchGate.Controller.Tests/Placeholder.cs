@@ -1,0 +1,1 @@
+namespace SwitchGate.Controller.Tests;
