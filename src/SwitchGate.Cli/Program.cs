@@ -4,4 +4,7 @@ using SwitchGate.Cli;
 var root = new RootCommand("SwitchGate: attestation-gated top-of-rack switch control");
 root.Subcommands.Add(OpenFlowCommands.Create());
 root.Subcommands.Add(TpmCommands.Create());
+root.Subcommands.Add(ControllerCommands.Create());
+root.Subcommands.Add(TopologyCommands.Create());
+root.Subcommands.Add(DemoCommand.Create());
 return await root.Parse(args).InvokeAsync();
