@@ -1,0 +1,84 @@
+using System.Net;
+
+namespace SwitchGate.Topology;
+
+/// <summary>What a host is for. Only <see cref="Host"/> exists today; the gate (issue 4) adds the other two.</summary>
+public enum HostRole
+{
+    /// <summary>An ordinary host: one interface with a fixed MAC and IPv4 address.</summary>
+    Host,
+    /// <summary>A boot server: switches between a clean and a dirty MAC; starts clean.</summary>
+    BootServer,
+    /// <summary>The production host that sends and receives VM images.</summary>
+    ProductionHost,
+}
+
+/// <summary>An Open vSwitch bridge controlled by SwitchGate.</summary>
+/// <param name="Name">Short name from the file (e.g. <c>s1</c>).</param>
+/// <param name="DatapathId">The 64-bit OpenFlow datapath id.</param>
+/// <param name="ControllerAddress">Loopback address of the controller.</param>
+/// <param name="ControllerPort">TCP port of the controller (the runner may override it).</param>
+public sealed record SwitchSpec(string Name, ulong DatapathId, IPAddress ControllerAddress, int ControllerPort)
+{
+    /// <summary>The datapath id as OVS's <c>other-config:datapath-id</c> wants it: exactly 16 hex digits.</summary>
+    public string DatapathIdHex => DatapathId.ToString("x16");
+}
+
+/// <summary>A host: one network namespace with one interface <c>eth0</c>.</summary>
+/// <param name="Mac">The MAC the interface comes up with (for a boot server: its clean MAC).</param>
+/// <param name="Address">IPv4 address of <c>eth0</c>.</param>
+/// <param name="PrefixLength">Its prefix length.</param>
+/// <param name="CleanMac">Boot servers only.</param>
+/// <param name="DirtyMac">Boot servers only.</param>
+public sealed record HostSpec(
+    string Name, HostRole Role, MacAddress Mac, IPAddress Address, int PrefixLength,
+    MacAddress? CleanMac = null, MacAddress? DirtyMac = null)
+{
+    public string Cidr => $"{Address}/{PrefixLength}";
+}
+
+/// <summary>A cable from a host's <c>eth0</c> to an OpenFlow port of a switch.</summary>
+public sealed record LinkSpec(string Host, string Switch, int Port);
+
+/// <summary>A validated topology: every name, MAC, address and port is unique and every link resolves.</summary>
+public sealed record TopologySpec(
+    string Source, IReadOnlyList<SwitchSpec> Switches, IReadOnlyList<HostSpec> Hosts, IReadOnlyList<LinkSpec> Links)
+{
+    public SwitchSpec Switch(string name) =>
+        Switches.FirstOrDefault(s => s.Name == name) ?? throw new ArgumentException($"no switch '{name}' in {Source}", nameof(name));
+
+    public HostSpec Host(string name) =>
+        Hosts.FirstOrDefault(h => h.Name == name) ?? throw new ArgumentException($"no host '{name}' in {Source}", nameof(name));
+
+    /// <summary>The single link of a host (validation guarantees there is exactly one).</summary>
+    public LinkSpec LinkOf(string host) => Links.Single(l => l.Host == host);
+}
+
+/// <summary>A 48-bit unicast Ethernet address, printed lower-case with colons.</summary>
+public readonly record struct MacAddress(ulong Value)
+{
+    public static bool TryParse(string text, out MacAddress mac)
+    {
+        mac = default;
+        var parts = text.Split(':');
+        if (parts.Length != 6) return false;
+        ulong value = 0;
+        foreach (var part in parts)
+        {
+            if (part.Length != 2 || !byte.TryParse(part, System.Globalization.NumberStyles.AllowHexSpecifier, null, out var b))
+                return false;
+            value = (value << 8) | b;
+        }
+        mac = new MacAddress(value);
+        return true;
+    }
+
+    /// <summary>IEEE 802: the I/G bit (least significant bit of the first octet) marks group addresses.</summary>
+    public bool IsMulticast => ((Value >> 40) & 1) == 1;
+
+    public override string ToString()
+    {
+        var value = Value;
+        return string.Join(':', Enumerable.Range(0, 6).Select(i => ((value >> (40 - 8 * i)) & 0xff).ToString("x2")));
+    }
+}
