@@ -1,0 +1,88 @@
+using System.Buffers.Binary;
+using System.Net.NetworkInformation;
+
+namespace SwitchGate.Attestation;
+
+/// <summary>An attestation message with the Ethernet addresses it travelled between.</summary>
+public sealed record AttestationFrameContent(PhysicalAddress Destination, PhysicalAddress Source, AttestationMessage Message);
+
+/// <summary>
+/// Builds and parses whole Ethernet II frames carrying one attestation message (docs/protocol.md §2).
+/// Frames are untagged and without the FCS, as an AF_PACKET socket, libpcap and an OpenFlow packet-in present them.
+/// </summary>
+public static class AttestationFrame
+{
+    /// <summary>IEEE 802 Local Experimental EtherType 1 (IEEE Std 802-2014 §9.2.4).</summary>
+    public const ushort EtherType = 0x88B5;
+
+    public const int EthernetHeaderLength = 14;
+
+    /// <summary>The minimum Ethernet frame without FCS (IEEE 802.3 clause 3.2.8: 64 octets including the 4-octet FCS).</summary>
+    public const int MinimumFrameLength = 60;
+
+    public const int MaximumFrameLength = EthernetHeaderLength + Limits.MaxMessageLength;
+
+    /// <summary>
+    /// Destination of every agent → controller frame: the IEEE 802.1Q "Nearest Bridge" group address
+    /// 01-80-C2-00-00-0E (IEEE Std 802.1Q-2018 Table 8-1), which no conformant bridge or TPMR forwards, so
+    /// even a switch that fell out of OpenFlow control (or a plain bridge on the path) never delivers it to a host.
+    /// </summary>
+    public static PhysicalAddress ControllerDestination => new([0x01, 0x80, 0xC2, 0x00, 0x00, 0x0E]);
+
+    /// <summary>
+    /// The source address the controller puts on its frames unless configured otherwise: locally
+    /// administered unicast ("SG" 00 00 01). Agents must not rely on it; the switch alone authenticates the origin.
+    /// </summary>
+    public static PhysicalAddress DefaultControllerSource => new([0x02, 0x53, 0x47, 0x00, 0x00, 0x01]);
+
+    /// <summary>Encodes <paramref name="message"/> into a frame, zero-padded to the 60-octet minimum.</summary>
+    public static byte[] Build(PhysicalAddress destination, PhysicalAddress source, AttestationMessage message)
+    {
+        var dst = MacOctets(destination, nameof(destination));
+        var src = MacOctets(source, nameof(source));
+        var payload = AttestationCodec.Encode(message);
+        var frame = new byte[Math.Max(MinimumFrameLength, EthernetHeaderLength + payload.Length)];
+        dst.CopyTo(frame, 0);
+        src.CopyTo(frame, 6);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), EtherType);
+        payload.CopyTo(frame, EthernetHeaderLength);
+        return frame;
+    }
+
+    /// <summary>
+    /// Parses a frame. The message length comes from the attestation header; octets after it are
+    /// accepted only as padding of a minimum-size frame. Bad input throws <see cref="AttestationFormatException"/> only.
+    /// </summary>
+    public static AttestationFrameContent Parse(ReadOnlySpan<byte> frame)
+    {
+        if (frame.Length < EthernetHeaderLength)
+        {
+            throw new AttestationFormatException(FormatError.NotAttestationFrame, $"{frame.Length} octets, an Ethernet header is {EthernetHeaderLength}");
+        }
+
+        var etherType = BinaryPrimitives.ReadUInt16BigEndian(frame[12..]);
+        if (etherType != EtherType)
+        {
+            throw new AttestationFormatException(FormatError.NotAttestationFrame, $"EtherType 0x{etherType:X4}");
+        }
+
+        var payload = frame[EthernetHeaderLength..];
+        var length = AttestationCodec.ReadHeader(payload);
+        if (payload.Length > length && frame.Length > MinimumFrameLength)
+        {
+            throw new AttestationFormatException(
+                FormatError.TrailingBytes,
+                $"{payload.Length - length} octets after a {length}-octet message in a {frame.Length}-octet frame");
+        }
+
+        var message = AttestationCodec.Decode(payload[..length]);
+        return new AttestationFrameContent(new PhysicalAddress(frame[..6].ToArray()), new PhysicalAddress(frame[6..12].ToArray()), message);
+    }
+
+    private static byte[] MacOctets(PhysicalAddress address, string name)
+    {
+        ArgumentNullException.ThrowIfNull(address, name);
+        var octets = address.GetAddressBytes();
+        return octets.Length == 6 ? octets : throw new ArgumentException("an Ethernet address is 6 octets", name);
+    }
+}
