@@ -81,6 +81,19 @@ public static class AttestationCodec
         return bytes;
     }
 
+    /// <summary>Encodes a message into <paramref name="destination"/> and returns the number of octets written.</summary>
+    public static int Encode(AttestationMessage message, Span<byte> destination)
+    {
+        var bytes = Encode(message);
+        if (bytes.Length > destination.Length)
+        {
+            throw new ArgumentException($"{bytes.Length} octets needed, {destination.Length} given", nameof(destination));
+        }
+
+        bytes.CopyTo(destination);
+        return bytes.Length;
+    }
+
     /// <summary>
     /// Decodes exactly one message occupying all of <paramref name="message"/>. Any deviation from
     /// docs/protocol.md throws <see cref="AttestationFormatException"/>, and nothing else is thrown.

@@ -49,6 +49,19 @@ public static class AttestationFrame
         return frame;
     }
 
+    /// <summary>Builds the frame into <paramref name="destination"/> (padding included) and returns its length.</summary>
+    public static int Build(PhysicalAddress destination, PhysicalAddress source, AttestationMessage message, Span<byte> frame)
+    {
+        var bytes = Build(destination, source, message);
+        if (bytes.Length > frame.Length)
+        {
+            throw new ArgumentException($"{bytes.Length} octets needed, {frame.Length} given", nameof(frame));
+        }
+
+        bytes.CopyTo(frame);
+        return bytes.Length;
+    }
+
     /// <summary>
     /// Parses a frame. The message length comes from the attestation header; octets after it are
     /// accepted only as padding of a minimum-size frame. Bad input throws <see cref="AttestationFormatException"/> only.
