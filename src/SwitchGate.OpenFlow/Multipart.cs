@@ -1,0 +1,716 @@
+namespace SwitchGate.OpenFlow;
+
+// OFPT_MULTIPART_REQUEST / OFPT_MULTIPART_REPLY (§7.3.5): type, flags, pad[4], body. Typed bodies for the types a
+// controller uses; the others are kept as raw body bytes that re-encode exactly.
+
+/// <summary>OFPT_MULTIPART_REQUEST.</summary>
+public sealed record MultipartRequest(MultipartRequestBody Body) : OfpMessage
+{
+    public override OfpType Type => OfpType.MultipartRequest;
+
+    public MultipartType MultipartType => Body.MultipartType;
+
+    public MultipartFlags Flags { get; init; }
+
+    internal override int BodyLength => 8 + Body.Length;
+
+    internal override void WriteBody(ref WireWriter w)
+    {
+        w.U16((ushort)MultipartType);
+        w.U16((ushort)Flags);
+        w.Zeros(4);
+        Body.Write(ref w);
+    }
+}
+
+/// <summary>OFPT_MULTIPART_REPLY.</summary>
+public sealed record MultipartReply(MultipartReplyBody Body) : OfpMessage
+{
+    public override OfpType Type => OfpType.MultipartReply;
+
+    public MultipartType MultipartType => Body.MultipartType;
+
+    /// <summary><see cref="MultipartFlags.ReplyMore"/> when more replies of this request follow.</summary>
+    public MultipartFlags Flags { get; init; }
+
+    internal override int BodyLength => 8 + Body.Length;
+
+    internal override void WriteBody(ref WireWriter w)
+    {
+        w.U16((ushort)MultipartType);
+        w.U16((ushort)Flags);
+        w.Zeros(4);
+        Body.Write(ref w);
+    }
+}
+
+public abstract record MultipartRequestBody
+{
+    public abstract MultipartType MultipartType { get; }
+
+    internal abstract int Length { get; }
+
+    internal abstract void Write(ref WireWriter w);
+}
+
+public abstract record MultipartReplyBody
+{
+    public abstract MultipartType MultipartType { get; }
+
+    internal abstract int Length { get; }
+
+    internal abstract void Write(ref WireWriter w);
+}
+
+/// <summary>OFPMP_DESC request (empty body).</summary>
+public sealed record DescRequest : MultipartRequestBody
+{
+    public override MultipartType MultipartType => MultipartType.Desc;
+
+    internal override int Length => 0;
+
+    internal override void Write(ref WireWriter w)
+    {
+    }
+}
+
+/// <summary>OFPMP_DESC reply (ofp_desc).</summary>
+public sealed record DescReply(string MfrDesc, string HwDesc, string SwDesc, string SerialNum, string DpDesc) : MultipartReplyBody
+{
+    /// <summary>DESC_STR_LEN.</summary>
+    public const int DescStrLen = 256;
+
+    /// <summary>SERIAL_NUM_LEN.</summary>
+    public const int SerialNumLen = 32;
+
+    public override MultipartType MultipartType => MultipartType.Desc;
+
+    internal override int Length => (4 * DescStrLen) + SerialNumLen;
+
+    internal override void Write(ref WireWriter w)
+    {
+        w.FixedString(MfrDesc, DescStrLen, "mfr_desc");
+        w.FixedString(HwDesc, DescStrLen, "hw_desc");
+        w.FixedString(SwDesc, DescStrLen, "sw_desc");
+        w.FixedString(SerialNum, SerialNumLen, "serial_num");
+        w.FixedString(DpDesc, DescStrLen, "dp_desc");
+    }
+
+    internal static DescReply Read(ref WireReader r) => new(
+        r.FixedString(DescStrLen, "mfr_desc"),
+        r.FixedString(DescStrLen, "hw_desc"),
+        r.FixedString(DescStrLen, "sw_desc"),
+        r.FixedString(SerialNumLen, "serial_num"),
+        r.FixedString(DescStrLen, "dp_desc"));
+}
+
+/// <summary>Shape shared by ofp_flow_stats_request and ofp_aggregate_stats_request.</summary>
+public abstract record FlowFilterRequest : MultipartRequestBody
+{
+    public byte TableId { get; init; } = OfpTable.All;
+
+    public uint OutPort { get; init; } = OfpPort.Any;
+
+    public uint OutGroup { get; init; } = OfpGroup.Any;
+
+    public ulong Cookie { get; init; }
+
+    public ulong CookieMask { get; init; }
+
+    public Match Match { get; init; } = Match.Empty;
+
+    internal sealed override int Length => 32 + Match.PaddedLength;
+
+    internal sealed override void Write(ref WireWriter w)
+    {
+        w.U8(TableId);
+        w.Zeros(3);
+        w.U32(OutPort);
+        w.U32(OutGroup);
+        w.Zeros(4);
+        w.U64(Cookie);
+        w.U64(CookieMask);
+        Match.Write(ref w);
+    }
+
+    internal static T Read<T>(ref WireReader r)
+        where T : FlowFilterRequest, new()
+    {
+        var tableId = r.U8("table_id");
+        r.Pad(3, "request padding");
+        var outPort = r.U32("out_port");
+        var outGroup = r.U32("out_group");
+        r.Pad(4, "request padding");
+        var cookie = r.U64("cookie");
+        var cookieMask = r.U64("cookie_mask");
+        var match = Match.Read(ref r);
+        return new T { TableId = tableId, OutPort = outPort, OutGroup = outGroup, Cookie = cookie, CookieMask = cookieMask, Match = match };
+    }
+}
+
+/// <summary>OFPMP_FLOW request (ofp_flow_stats_request).</summary>
+public sealed record FlowStatsRequest : FlowFilterRequest
+{
+    public override MultipartType MultipartType => MultipartType.Flow;
+}
+
+/// <summary>OFPMP_AGGREGATE request (ofp_aggregate_stats_request).</summary>
+public sealed record AggregateStatsRequest : FlowFilterRequest
+{
+    public override MultipartType MultipartType => MultipartType.Aggregate;
+}
+
+/// <summary>ofp_flow_stats.</summary>
+public sealed record FlowStats(
+    byte TableId,
+    uint DurationSec,
+    uint DurationNsec,
+    ushort Priority,
+    ushort IdleTimeout,
+    ushort HardTimeout,
+    FlowModFlags Flags,
+    ulong Cookie,
+    ulong PacketCount,
+    ulong ByteCount,
+    Match Match,
+    IReadOnlyList<OfpInstruction> Instructions)
+{
+    public int Length => 48 + Match.PaddedLength + OfpInstruction.ListLength(Instructions);
+
+    internal void Write(ref WireWriter w)
+    {
+        w.U16((ushort)Length);
+        w.U8(TableId);
+        w.Zeros(1);
+        w.U32(DurationSec);
+        w.U32(DurationNsec);
+        w.U16(Priority);
+        w.U16(IdleTimeout);
+        w.U16(HardTimeout);
+        w.U16((ushort)Flags);
+        w.Zeros(4);
+        w.U64(Cookie);
+        w.U64(PacketCount);
+        w.U64(ByteCount);
+        Match.Write(ref w);
+        OfpInstruction.WriteList(ref w, Instructions);
+    }
+
+    internal static FlowStats Read(ref WireReader outer)
+    {
+        var length = outer.U16("flow_stats length");
+        if (length < 56 || length % 8 != 0)
+        {
+            throw outer.Fail($"flow_stats length {length} is not a multiple of 8 of at least 56");
+        }
+
+        if (length - 2 > outer.Remaining)
+        {
+            throw outer.Fail($"flow_stats length {length} exceeds the {outer.Remaining + 2} bytes left");
+        }
+
+        var r = outer.Sub(length - 2, "flow_stats");
+        var tableId = r.U8("table_id");
+        r.Pad(1, "flow_stats padding");
+        var durationSec = r.U32("duration_sec");
+        var durationNsec = r.U32("duration_nsec");
+        var priority = r.U16("priority");
+        var idle = r.U16("idle_timeout");
+        var hard = r.U16("hard_timeout");
+        var flags = (FlowModFlags)r.U16("flags");
+        r.Pad(4, "flow_stats padding");
+        var cookie = r.U64("cookie");
+        var packets = r.U64("packet_count");
+        var bytes = r.U64("byte_count");
+        var match = Match.Read(ref r);
+        var instructions = OfpInstruction.ReadList(ref r);
+        return new FlowStats(tableId, durationSec, durationNsec, priority, idle, hard, flags, cookie, packets, bytes, match, instructions);
+    }
+}
+
+/// <summary>OFPMP_FLOW reply.</summary>
+public sealed record FlowStatsReply(IReadOnlyList<FlowStats> Stats) : MultipartReplyBody
+{
+    public override MultipartType MultipartType => MultipartType.Flow;
+
+    internal override int Length => Stats.Sum(s => s.Length);
+
+    internal override void Write(ref WireWriter w)
+    {
+        foreach (var s in Stats)
+        {
+            s.Write(ref w);
+        }
+    }
+}
+
+/// <summary>OFPMP_AGGREGATE reply (ofp_aggregate_stats_reply).</summary>
+public sealed record AggregateStatsReply(ulong PacketCount, ulong ByteCount, uint FlowCount) : MultipartReplyBody
+{
+    public override MultipartType MultipartType => MultipartType.Aggregate;
+
+    internal override int Length => 24;
+
+    internal override void Write(ref WireWriter w)
+    {
+        w.U64(PacketCount);
+        w.U64(ByteCount);
+        w.U32(FlowCount);
+        w.Zeros(4);
+    }
+}
+
+/// <summary>OFPMP_TABLE request (empty body).</summary>
+public sealed record TableStatsRequest : MultipartRequestBody
+{
+    public override MultipartType MultipartType => MultipartType.Table;
+
+    internal override int Length => 0;
+
+    internal override void Write(ref WireWriter w)
+    {
+    }
+}
+
+/// <summary>ofp_table_stats.</summary>
+public sealed record TableStats(byte TableId, uint ActiveCount, ulong LookupCount, ulong MatchedCount)
+{
+    public const int WireLength = 24;
+}
+
+/// <summary>OFPMP_TABLE reply.</summary>
+public sealed record TableStatsReply(IReadOnlyList<TableStats> Stats) : MultipartReplyBody
+{
+    public override MultipartType MultipartType => MultipartType.Table;
+
+    internal override int Length => Stats.Count * TableStats.WireLength;
+
+    internal override void Write(ref WireWriter w)
+    {
+        foreach (var s in Stats)
+        {
+            w.U8(s.TableId);
+            w.Zeros(3);
+            w.U32(s.ActiveCount);
+            w.U64(s.LookupCount);
+            w.U64(s.MatchedCount);
+        }
+    }
+}
+
+/// <summary>OFPMP_PORT_STATS request (ofp_port_stats_request).</summary>
+public sealed record PortStatsRequest(uint PortNo = OfpPort.Any) : MultipartRequestBody
+{
+    public override MultipartType MultipartType => MultipartType.PortStats;
+
+    internal override int Length => 8;
+
+    internal override void Write(ref WireWriter w)
+    {
+        w.U32(PortNo);
+        w.Zeros(4);
+    }
+}
+
+/// <summary>ofp_port_stats.</summary>
+public sealed record PortStats(
+    uint PortNo,
+    ulong RxPackets,
+    ulong TxPackets,
+    ulong RxBytes,
+    ulong TxBytes,
+    ulong RxDropped,
+    ulong TxDropped,
+    ulong RxErrors,
+    ulong TxErrors,
+    ulong RxFrameErr,
+    ulong RxOverErr,
+    ulong RxCrcErr,
+    ulong Collisions,
+    uint DurationSec,
+    uint DurationNsec)
+{
+    public const int WireLength = 112;
+}
+
+/// <summary>OFPMP_PORT_STATS reply.</summary>
+public sealed record PortStatsReply(IReadOnlyList<PortStats> Stats) : MultipartReplyBody
+{
+    public override MultipartType MultipartType => MultipartType.PortStats;
+
+    internal override int Length => Stats.Count * PortStats.WireLength;
+
+    internal override void Write(ref WireWriter w)
+    {
+        foreach (var s in Stats)
+        {
+            w.U32(s.PortNo);
+            w.Zeros(4);
+            w.U64(s.RxPackets);
+            w.U64(s.TxPackets);
+            w.U64(s.RxBytes);
+            w.U64(s.TxBytes);
+            w.U64(s.RxDropped);
+            w.U64(s.TxDropped);
+            w.U64(s.RxErrors);
+            w.U64(s.TxErrors);
+            w.U64(s.RxFrameErr);
+            w.U64(s.RxOverErr);
+            w.U64(s.RxCrcErr);
+            w.U64(s.Collisions);
+            w.U32(s.DurationSec);
+            w.U32(s.DurationNsec);
+        }
+    }
+}
+
+/// <summary>OFPMP_PORT_DESC request (empty body).</summary>
+public sealed record PortDescRequest : MultipartRequestBody
+{
+    public override MultipartType MultipartType => MultipartType.PortDesc;
+
+    internal override int Length => 0;
+
+    internal override void Write(ref WireWriter w)
+    {
+    }
+}
+
+/// <summary>OFPMP_PORT_DESC reply: the switch's ports.</summary>
+public sealed record PortDescReply(IReadOnlyList<PortDesc> Ports) : MultipartReplyBody
+{
+    public override MultipartType MultipartType => MultipartType.PortDesc;
+
+    internal override int Length => Ports.Count * PortDesc.WireLength;
+
+    internal override void Write(ref WireWriter w)
+    {
+        foreach (var p in Ports)
+        {
+            p.Write(ref w);
+        }
+    }
+}
+
+/// <summary>OFPMP_GROUP_DESC request (empty body).</summary>
+public sealed record GroupDescRequest : MultipartRequestBody
+{
+    public override MultipartType MultipartType => MultipartType.GroupDesc;
+
+    internal override int Length => 0;
+
+    internal override void Write(ref WireWriter w)
+    {
+    }
+}
+
+/// <summary>ofp_group_desc.</summary>
+public sealed record GroupDesc(GroupType GroupType, uint GroupId, IReadOnlyList<Bucket> Buckets)
+{
+    public int Length => 8 + Bucket.ListLength(Buckets);
+}
+
+/// <summary>OFPMP_GROUP_DESC reply.</summary>
+public sealed record GroupDescReply(IReadOnlyList<GroupDesc> Groups) : MultipartReplyBody
+{
+    public override MultipartType MultipartType => MultipartType.GroupDesc;
+
+    internal override int Length => Groups.Sum(g => g.Length);
+
+    internal override void Write(ref WireWriter w)
+    {
+        foreach (var g in Groups)
+        {
+            w.U16((ushort)g.Length);
+            w.U8((byte)g.GroupType);
+            w.Zeros(1);
+            w.U32(g.GroupId);
+            foreach (var b in g.Buckets)
+            {
+                b.Write(ref w);
+            }
+        }
+    }
+}
+
+/// <summary>OFPMP_METER_CONFIG request (ofp_meter_multipart_request).</summary>
+public sealed record MeterConfigRequest(uint MeterId = OfpMeter.All) : MultipartRequestBody
+{
+    public override MultipartType MultipartType => MultipartType.MeterConfig;
+
+    internal override int Length => 8;
+
+    internal override void Write(ref WireWriter w)
+    {
+        w.U32(MeterId);
+        w.Zeros(4);
+    }
+}
+
+/// <summary>ofp_meter_config.</summary>
+public sealed record MeterConfig(MeterFlags Flags, uint MeterId, IReadOnlyList<MeterBand> Bands)
+{
+    public int Length => 8 + MeterBand.ListLength(Bands);
+}
+
+/// <summary>OFPMP_METER_CONFIG reply.</summary>
+public sealed record MeterConfigReply(IReadOnlyList<MeterConfig> Meters) : MultipartReplyBody
+{
+    public override MultipartType MultipartType => MultipartType.MeterConfig;
+
+    internal override int Length => Meters.Sum(m => m.Length);
+
+    internal override void Write(ref WireWriter w)
+    {
+        foreach (var m in Meters)
+        {
+            w.U16((ushort)m.Length);
+            w.U16((ushort)m.Flags);
+            w.U32(m.MeterId);
+            MeterBand.WriteList(ref w, m.Bands);
+        }
+    }
+}
+
+/// <summary>OFPMP_EXPERIMENTER request (ofp_experimenter_multipart_header + opaque data).</summary>
+public sealed record ExperimenterMultipartRequest(uint Experimenter, uint ExpType, byte[] Data) : MultipartRequestBody
+{
+    public override MultipartType MultipartType => MultipartType.Experimenter;
+
+    internal override int Length => 8 + Data.Length;
+
+    internal override void Write(ref WireWriter w)
+    {
+        w.U32(Experimenter);
+        w.U32(ExpType);
+        w.Bytes(Data);
+    }
+}
+
+/// <summary>OFPMP_EXPERIMENTER reply.</summary>
+public sealed record ExperimenterMultipartReply(uint Experimenter, uint ExpType, byte[] Data) : MultipartReplyBody
+{
+    public override MultipartType MultipartType => MultipartType.Experimenter;
+
+    internal override int Length => 8 + Data.Length;
+
+    internal override void Write(ref WireWriter w)
+    {
+        w.U32(Experimenter);
+        w.U32(ExpType);
+        w.Bytes(Data);
+    }
+}
+
+/// <summary>A request body of a type without a typed model here (QUEUE, GROUP, METER, TABLE_FEATURES, ...), kept opaque.</summary>
+public sealed record RawMultipartRequest(MultipartType Kind, byte[] Body) : MultipartRequestBody
+{
+    public override MultipartType MultipartType => Kind;
+
+    internal override int Length => Body.Length;
+
+    internal override void Write(ref WireWriter w) => w.Bytes(Body);
+}
+
+/// <summary>A reply body of a type without a typed model here, kept opaque.</summary>
+public sealed record RawMultipartReply(MultipartType Kind, byte[] Body) : MultipartReplyBody
+{
+    public override MultipartType MultipartType => Kind;
+
+    internal override int Length => Body.Length;
+
+    internal override void Write(ref WireWriter w) => w.Bytes(Body);
+}
+
+internal static class MultipartReader
+{
+    public static MultipartRequestBody ReadRequest(MultipartType type, ref WireReader r)
+    {
+        MultipartRequestBody body = type switch
+        {
+            MultipartType.Desc => new DescRequest(),
+            MultipartType.Flow => FlowFilterRequest.Read<FlowStatsRequest>(ref r),
+            MultipartType.Aggregate => FlowFilterRequest.Read<AggregateStatsRequest>(ref r),
+            MultipartType.Table => new TableStatsRequest(),
+            MultipartType.PortStats => ReadPortStatsRequest(ref r),
+            MultipartType.PortDesc => new PortDescRequest(),
+            MultipartType.GroupDesc => new GroupDescRequest(),
+            MultipartType.MeterConfig => ReadMeterConfigRequest(ref r),
+            MultipartType.Experimenter => new ExperimenterMultipartRequest(r.U32("experimenter"), r.U32("exp_type"), r.Rest().ToArray()),
+            _ when Enum.IsDefined(type) => new RawMultipartRequest(type, r.Rest().ToArray()),
+            _ => throw r.Fail($"unknown multipart type {(ushort)type}"),
+        };
+        r.End($"multipart request body {type}");
+        return body;
+    }
+
+    private static PortStatsRequest ReadPortStatsRequest(ref WireReader r)
+    {
+        var port = r.U32("port_no");
+        r.Pad(4, "request padding");
+        return new PortStatsRequest(port);
+    }
+
+    private static MeterConfigRequest ReadMeterConfigRequest(ref WireReader r)
+    {
+        var meter = r.U32("meter_id");
+        r.Pad(4, "request padding");
+        return new MeterConfigRequest(meter);
+    }
+
+    public static MultipartReplyBody ReadReply(MultipartType type, ref WireReader r)
+    {
+        MultipartReplyBody body = type switch
+        {
+            MultipartType.Desc => DescReply.Read(ref r),
+            MultipartType.Flow => ReadFlowStats(ref r),
+            MultipartType.Aggregate => ReadAggregate(ref r),
+            MultipartType.Table => ReadTableStats(ref r),
+            MultipartType.PortStats => ReadPortStats(ref r),
+            MultipartType.PortDesc => ReadPortDesc(ref r),
+            MultipartType.GroupDesc => ReadGroupDesc(ref r),
+            MultipartType.MeterConfig => ReadMeterConfig(ref r),
+            MultipartType.Experimenter => new ExperimenterMultipartReply(r.U32("experimenter"), r.U32("exp_type"), r.Rest().ToArray()),
+            _ when Enum.IsDefined(type) => new RawMultipartReply(type, r.Rest().ToArray()),
+            _ => throw r.Fail($"unknown multipart type {(ushort)type}"),
+        };
+        r.End($"multipart reply body {type}");
+        return body;
+    }
+
+    private static FlowStatsReply ReadFlowStats(ref WireReader r)
+    {
+        var list = new List<FlowStats>();
+        while (r.Remaining > 0)
+        {
+            list.Add(FlowStats.Read(ref r));
+        }
+
+        return new FlowStatsReply(list);
+    }
+
+    private static AggregateStatsReply ReadAggregate(ref WireReader r)
+    {
+        var reply = new AggregateStatsReply(r.U64("packet_count"), r.U64("byte_count"), r.U32("flow_count"));
+        r.Pad(4, "aggregate padding");
+        return reply;
+    }
+
+    private static TableStatsReply ReadTableStats(ref WireReader r)
+    {
+        if (r.Remaining % TableStats.WireLength != 0)
+        {
+            throw r.Fail($"table stats body of {r.Remaining} bytes is not a multiple of {TableStats.WireLength}");
+        }
+
+        var list = new List<TableStats>();
+        while (r.Remaining > 0)
+        {
+            var tableId = r.U8("table_id");
+            r.Pad(3, "table_stats padding");
+            list.Add(new TableStats(tableId, r.U32("active_count"), r.U64("lookup_count"), r.U64("matched_count")));
+        }
+
+        return new TableStatsReply(list);
+    }
+
+    private static PortStatsReply ReadPortStats(ref WireReader r)
+    {
+        if (r.Remaining % PortStats.WireLength != 0)
+        {
+            throw r.Fail($"port stats body of {r.Remaining} bytes is not a multiple of {PortStats.WireLength}");
+        }
+
+        var list = new List<PortStats>();
+        while (r.Remaining > 0)
+        {
+            var port = r.U32("port_no");
+            r.Pad(4, "port_stats padding");
+            list.Add(new PortStats(
+                port,
+                r.U64("rx_packets"),
+                r.U64("tx_packets"),
+                r.U64("rx_bytes"),
+                r.U64("tx_bytes"),
+                r.U64("rx_dropped"),
+                r.U64("tx_dropped"),
+                r.U64("rx_errors"),
+                r.U64("tx_errors"),
+                r.U64("rx_frame_err"),
+                r.U64("rx_over_err"),
+                r.U64("rx_crc_err"),
+                r.U64("collisions"),
+                r.U32("duration_sec"),
+                r.U32("duration_nsec")));
+        }
+
+        return new PortStatsReply(list);
+    }
+
+    private static PortDescReply ReadPortDesc(ref WireReader r)
+    {
+        if (r.Remaining % PortDesc.WireLength != 0)
+        {
+            throw r.Fail($"port desc body of {r.Remaining} bytes is not a multiple of {PortDesc.WireLength}");
+        }
+
+        var list = new List<PortDesc>();
+        while (r.Remaining > 0)
+        {
+            list.Add(PortDesc.Read(ref r));
+        }
+
+        return new PortDescReply(list);
+    }
+
+    private static GroupDescReply ReadGroupDesc(ref WireReader r)
+    {
+        var list = new List<GroupDesc>();
+        while (r.Remaining > 0)
+        {
+            var length = r.U16("group_desc length");
+            if (length < 8 || length % 8 != 0)
+            {
+                throw r.Fail($"group_desc length {length} is not a multiple of 8 of at least 8");
+            }
+
+            if (length - 2 > r.Remaining)
+            {
+                throw r.Fail($"group_desc length {length} exceeds the {r.Remaining + 2} bytes left");
+            }
+
+            var g = r.Sub(length - 2, "group_desc");
+            var type = (GroupType)g.U8("type");
+            g.Pad(1, "group_desc padding");
+            var id = g.U32("group_id");
+            list.Add(new GroupDesc(type, id, Bucket.ReadList(ref g)));
+        }
+
+        return new GroupDescReply(list);
+    }
+
+    private static MeterConfigReply ReadMeterConfig(ref WireReader r)
+    {
+        var list = new List<MeterConfig>();
+        while (r.Remaining > 0)
+        {
+            var length = r.U16("meter_config length");
+            if (length < 8 || length % 8 != 0)
+            {
+                throw r.Fail($"meter_config length {length} is not a multiple of 8 of at least 8");
+            }
+
+            if (length - 2 > r.Remaining)
+            {
+                throw r.Fail($"meter_config length {length} exceeds the {r.Remaining + 2} bytes left");
+            }
+
+            var m = r.Sub(length - 2, "meter_config");
+            var flags = (MeterFlags)m.U16("flags");
+            var id = m.U32("meter_id");
+            list.Add(new MeterConfig(flags, id, MeterBand.ReadList(ref m)));
+        }
+
+        return new MeterConfigReply(list);
+    }
+}
