@@ -472,6 +472,51 @@ public sealed record MeterConfigReply(IReadOnlyList<MeterConfig> Meters) : Multi
     }
 }
 
+/// <summary>OFPMP_METER request (ofp_meter_multipart_request); the reply body stays opaque.</summary>
+public sealed record MeterStatsRequest(uint MeterId = OfpMeter.All) : MultipartRequestBody
+{
+    public override MultipartType MultipartType => MultipartType.Meter;
+
+    internal override int Length => 8;
+
+    internal override void Write(ref WireWriter w)
+    {
+        w.U32(MeterId);
+        w.Zeros(4);
+    }
+}
+
+/// <summary>OFPMP_GROUP request (ofp_group_stats_request); the reply body stays opaque.</summary>
+public sealed record GroupStatsRequest(uint GroupId = OfpGroup.All) : MultipartRequestBody
+{
+    public override MultipartType MultipartType => MultipartType.Group;
+
+    internal override int Length => 8;
+
+    internal override void Write(ref WireWriter w)
+    {
+        w.U32(GroupId);
+        w.Zeros(4);
+    }
+}
+
+/// <summary>OFPMP_QUEUE request (ofp_queue_stats_request); the reply body stays opaque.</summary>
+public sealed record QueueStatsRequest(uint PortNo = OfpPort.Any, uint QueueId = QueueStatsRequest.AllQueues) : MultipartRequestBody
+{
+    /// <summary>OFPQ_ALL.</summary>
+    public const uint AllQueues = 0xffffffff;
+
+    public override MultipartType MultipartType => MultipartType.Queue;
+
+    internal override int Length => 8;
+
+    internal override void Write(ref WireWriter w)
+    {
+        w.U32(PortNo);
+        w.U32(QueueId);
+    }
+}
+
 /// <summary>OFPMP_EXPERIMENTER request (ofp_experimenter_multipart_header + opaque data).</summary>
 public sealed record ExperimenterMultipartRequest(uint Experimenter, uint ExpType, byte[] Data) : MultipartRequestBody
 {
@@ -535,7 +580,10 @@ internal static class MultipartReader
             MultipartType.PortStats => ReadPortStatsRequest(ref r),
             MultipartType.PortDesc => new PortDescRequest(),
             MultipartType.GroupDesc => new GroupDescRequest(),
-            MultipartType.MeterConfig => ReadMeterConfigRequest(ref r),
+            MultipartType.MeterConfig => new MeterConfigRequest(ReadIdAndPad(ref r, "meter_id")),
+            MultipartType.Meter => new MeterStatsRequest(ReadIdAndPad(ref r, "meter_id")),
+            MultipartType.Group => new GroupStatsRequest(ReadIdAndPad(ref r, "group_id")),
+            MultipartType.Queue => new QueueStatsRequest(r.U32("port_no"), r.U32("queue_id")),
             MultipartType.Experimenter => new ExperimenterMultipartRequest(r.U32("experimenter"), r.U32("exp_type"), r.Rest().ToArray()),
             _ when Enum.IsDefined(type) => new RawMultipartRequest(type, r.Rest().ToArray()),
             _ => throw r.Fail($"unknown multipart type {(ushort)type}"),
@@ -551,11 +599,11 @@ internal static class MultipartReader
         return new PortStatsRequest(port);
     }
 
-    private static MeterConfigRequest ReadMeterConfigRequest(ref WireReader r)
+    private static uint ReadIdAndPad(ref WireReader r, string what)
     {
-        var meter = r.U32("meter_id");
+        var id = r.U32(what);
         r.Pad(4, "request padding");
-        return new MeterConfigRequest(meter);
+        return id;
     }
 
     public static MultipartReplyBody ReadReply(MultipartType type, ref WireReader r)
