@@ -1,0 +1,279 @@
+using System.Buffers.Binary;
+using SwitchGate.Controller.Pipeline;
+using SwitchGate.OpenFlow;
+
+namespace SwitchGate.Controller.Forwarding;
+
+/// <summary>
+/// L2 learning done by the controller for ONE switch, Faucet-style in two tables
+/// (docs/controller.md, "Pipeline"):
+/// <list type="bullet">
+/// <item>table 1 (eth_src): <c>in_port=P, eth_src=M → goto 2</c> per learned MAC; miss → controller.
+///   A frame from an unknown source, or from a known source on a new port (a MAC move), misses here.</item>
+/// <item>table 2 (eth_dst): <c>eth_dst=M → output P</c> per learned MAC; miss → flood. Broadcast and
+///   multicast destinations are never learned, so they always flood.</item>
+/// </list>
+/// Both flows of a MAC share one cookie (app tag + generation) and carry OFPFF_SEND_FLOW_REM: when
+/// either idles out, the switch reports it and the other is deleted by cookie, so the switch and this
+/// table never disagree for long. Pure: packet-in and <c>now</c> in, flow-mods and packet-outs out.
+/// </summary>
+public sealed class L2Learning : ISwitchApp
+{
+    public const byte EthSrcTable = 1;
+    public const byte EthDstTable = 2;
+
+    /// <summary>Upper 16 bits of the cookies of this app's flows ("L2").</summary>
+    public const ushort CookieTag = 0x4C32;
+    public const ulong CookieMask = 0xFFFF_0000_0000_0000;
+    public const ulong BaseCookie = (ulong)CookieTag << 48;
+
+    public const ushort MissPriority = 0;
+    public const ushort LearnedPriority = 100;
+    public const ushort DropMulticastSourcePriority = 200;
+
+    private static readonly Match MatchAll = Match.Empty;
+    private static readonly IReadOnlyList<OfpAction> FloodActions = [new ActionOutput(OfpPort.Flood, 0)];
+    private static readonly IReadOnlyList<OfpInstruction> GotoEthDst = [new InstructionGotoTable(EthDstTable)];
+
+    private readonly L2LearningOptions _options;
+    private readonly MacTable _macs;
+    private readonly Dictionary<uint, IReadOnlyList<OfpAction>> _outputActions = new();
+    private readonly Dictionary<uint, IReadOnlyList<OfpInstruction>> _outputInstructions = new();
+
+    public L2Learning(L2LearningOptions options)
+    {
+        _options = options;
+        _macs = new MacTable(options.MaxMacsPerSwitch, CookieTag, options.ReinstallAfter);
+    }
+
+    public int LearnedCount => _macs.Count;
+
+    public bool TryGetPort(MacAddress mac, out uint port) => _macs.TryGetPort(mac.Value, out port);
+
+    public void ColdStart(DateTimeOffset now, List<OfpMessage> output)
+    {
+        // Cold start has just deleted every flow of the switch: forget what we had learned.
+        _macs.Clear();
+        output.Add(new FlowMod
+        {
+            Cookie = BaseCookie,
+            TableId = EthSrcTable,
+            Command = FlowModCommand.Add,
+            Priority = MissPriority,
+            BufferId = OfpBuffer.NoBuffer,
+            OutPort = OfpPort.Any,
+            OutGroup = OfpGroup.Any,
+            Match = MatchAll,
+            // Whole frames to the controller (OFPCML_NO_BUFFER, §7.2.5): no switch buffer to manage.
+            Instructions = [new InstructionApplyActions([new ActionOutput(OfpPort.Controller, OfpControllerMaxLen.NoBuffer)])],
+        });
+        output.Add(new FlowMod
+        {
+            Cookie = BaseCookie,
+            TableId = EthSrcTable,
+            Command = FlowModCommand.Add,
+            Priority = DropMulticastSourcePriority,
+            BufferId = OfpBuffer.NoBuffer,
+            OutPort = OfpPort.Any,
+            OutGroup = OfpGroup.Any,
+            // A group (multicast) address is never a valid source (IEEE 802 §8.2): drop, no instructions.
+            Match = new Match([Oxm.EthSrc(GroupBit, GroupBit)]),
+            Instructions = [],
+        });
+        output.Add(new FlowMod
+        {
+            Cookie = BaseCookie,
+            TableId = EthDstTable,
+            Command = FlowModCommand.Add,
+            Priority = MissPriority,
+            BufferId = OfpBuffer.NoBuffer,
+            OutPort = OfpPort.Any,
+            OutGroup = OfpGroup.Any,
+            Match = MatchAll,
+            Instructions = [new InstructionApplyActions(FloodActions)],
+        });
+    }
+
+    private static readonly MacAddress GroupBit = new(0x0100_0000_0000UL);
+
+    /// <summary>Convenience for tests: the messages answering one packet-in.</summary>
+    public List<OfpMessage> Handle(PacketIn packetIn, DateTimeOffset now)
+    {
+        var output = new List<OfpMessage>(4);
+        PacketIn(packetIn, now, output);
+        return output;
+    }
+
+    public void PacketIn(PacketIn packetIn, DateTimeOffset now, List<OfpMessage> output)
+    {
+        if (packetIn.TableId != EthSrcTable)
+            return;
+        if (packetIn.Match.InPort is not uint inPort || inPort > OfpPort.Max)
+            return;
+        var frame = packetIn.Data.AsSpan();
+        if (frame.Length < 14) // an Ethernet header: dst(6) src(6) ethertype(2)
+            return;
+        ulong dst = ReadMac(frame);
+        ulong src = ReadMac(frame[6..]);
+        if ((src & GroupBit.Value) != 0 || src == 0)
+            return; // invalid source: never learned (table 1 drops multicast sources anyway)
+
+        var learned = _macs.Learn(src, inPort, now);
+        if (learned.Evicted)
+            output.Add(DeleteByCookie(learned.EvictedCookie));
+        switch (learned.Outcome)
+        {
+            case LearnOutcome.Moved:
+                output.Add(DeleteByCookie(learned.OldCookie));
+                AddFlows(new MacAddress(src), inPort, learned.Cookie, output);
+                break;
+            case LearnOutcome.Learned:
+            case LearnOutcome.Reinstall:
+                AddFlows(new MacAddress(src), inPort, learned.Cookie, output);
+                break;
+        }
+
+        // Forward this frame: the flows only catch the next ones.
+        IReadOnlyList<OfpAction> actions;
+        if ((dst & GroupBit.Value) == 0 && _macs.TryGetPort(dst, out uint outPort))
+        {
+            if (outPort == inPort)
+                return; // destination sits behind the port it came from: nothing to do
+            actions = OutputActions(outPort);
+        }
+        else
+        {
+            actions = FloodActions;
+        }
+        bool buffered = packetIn.BufferId != OfpBuffer.NoBuffer;
+        // §7.3.7: data only when the switch did not buffer the frame.
+        output.Add(new PacketOut(packetIn.BufferId, inPort, actions, buffered ? [] : packetIn.Data));
+    }
+
+    public void FlowRemoved(FlowRemoved removed, DateTimeOffset now, List<OfpMessage> output)
+    {
+        // Deletions are our own doing (moves, evictions, cold start); only expiry means "forget".
+        if (removed.Reason is not (FlowRemovedReason.IdleTimeout or FlowRemovedReason.HardTimeout))
+            return;
+        if ((removed.Cookie & CookieMask) != BaseCookie)
+            return;
+        MacAddress? mac = removed.TableId switch
+        {
+            EthSrcTable => removed.Match.EthSrc,
+            EthDstTable => removed.Match.EthDst,
+            _ => null,
+        };
+        // A stale report (the MAC was re-learned since, with a new cookie) changes nothing.
+        if (mac is { } m && _macs.Remove(m.Value, removed.Cookie))
+            output.Add(DeleteByCookie(removed.Cookie));
+    }
+
+    public void PortStatus(PortStatus status, DateTimeOffset now, List<OfpMessage> output)
+    {
+        var desc = status.Desc;
+        bool gone = status.Reason == PortStatusReason.Delete
+            || (desc.State & PortState.LinkDown) != 0
+            || (desc.Config & PortConfig.PortDown) != 0;
+        if (!gone)
+            return;
+        // Hosts behind a dead port must be re-learned wherever they show up next.
+        if (_macs.RemovePort(desc.PortNo).Count == 0)
+            return;
+        output.Add(new FlowMod
+        {
+            Cookie = BaseCookie,
+            CookieMask = CookieMask,
+            TableId = EthSrcTable,
+            Command = FlowModCommand.Delete,
+            BufferId = OfpBuffer.NoBuffer,
+            OutPort = OfpPort.Any,
+            OutGroup = OfpGroup.Any,
+            Match = new Match([Oxm.InPort(desc.PortNo)]),
+            Instructions = [],
+        });
+        output.Add(new FlowMod
+        {
+            Cookie = BaseCookie,
+            CookieMask = CookieMask,
+            TableId = EthDstTable,
+            Command = FlowModCommand.Delete,
+            BufferId = OfpBuffer.NoBuffer,
+            // §7.3.4.2: out_port restricts a delete to flows that output to that port.
+            OutPort = desc.PortNo,
+            OutGroup = OfpGroup.Any,
+            Match = MatchAll,
+            Instructions = [],
+        });
+    }
+
+    private void AddFlows(MacAddress mac, uint port, ulong cookie, List<OfpMessage> output)
+    {
+        output.Add(new FlowMod
+        {
+            Cookie = cookie,
+            TableId = EthSrcTable,
+            Command = FlowModCommand.Add,
+            IdleTimeout = _options.IdleTimeoutSeconds,
+            Priority = LearnedPriority,
+            BufferId = OfpBuffer.NoBuffer,
+            OutPort = OfpPort.Any,
+            OutGroup = OfpGroup.Any,
+            Flags = FlowModFlags.SendFlowRem,
+            Match = new Match([Oxm.InPort(port), Oxm.EthSrc(mac)]),
+            Instructions = GotoEthDst,
+        });
+        output.Add(new FlowMod
+        {
+            Cookie = cookie,
+            TableId = EthDstTable,
+            Command = FlowModCommand.Add,
+            IdleTimeout = _options.IdleTimeoutSeconds,
+            Priority = LearnedPriority,
+            BufferId = OfpBuffer.NoBuffer,
+            OutPort = OfpPort.Any,
+            OutGroup = OfpGroup.Any,
+            Flags = FlowModFlags.SendFlowRem,
+            Match = new Match([Oxm.EthDst(mac)]),
+            Instructions = OutputInstructions(port),
+        });
+    }
+
+    /// <summary>Deletes both flows of one installation: the cookie is unique to it, in every table (OFPTT_ALL).</summary>
+    private static FlowMod DeleteByCookie(ulong cookie) => new()
+    {
+        Cookie = cookie,
+        CookieMask = ulong.MaxValue,
+        TableId = OfpTable.All,
+        Command = FlowModCommand.Delete,
+        BufferId = OfpBuffer.NoBuffer,
+        OutPort = OfpPort.Any,
+        OutGroup = OfpGroup.Any,
+        Match = MatchAll,
+        Instructions = [],
+    };
+
+    private IReadOnlyList<OfpAction> OutputActions(uint port)
+    {
+        if (!_outputActions.TryGetValue(port, out var actions))
+            _outputActions[port] = actions = [new ActionOutput(port, 0)];
+        return actions;
+    }
+
+    private IReadOnlyList<OfpInstruction> OutputInstructions(uint port)
+    {
+        if (!_outputInstructions.TryGetValue(port, out var instructions))
+            _outputInstructions[port] = instructions = [new InstructionApplyActions(OutputActions(port))];
+        return instructions;
+    }
+
+    private static ulong ReadMac(ReadOnlySpan<byte> b) =>
+        ((ulong)BinaryPrimitives.ReadUInt16BigEndian(b) << 32) | BinaryPrimitives.ReadUInt32BigEndian(b[2..]);
+}
+
+/// <summary>Creates one <see cref="L2Learning"/> per switch.</summary>
+public sealed class L2LearningFactory(L2LearningOptions options) : ISwitchAppFactory
+{
+    public string Name => "l2-learning";
+    public IReadOnlyList<byte> Tables { get; } = [L2Learning.EthSrcTable, L2Learning.EthDstTable];
+    public ISwitchApp Create(ISwitchView sw) => new L2Learning(options);
+}

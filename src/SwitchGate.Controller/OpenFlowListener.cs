@@ -1,0 +1,150 @@
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using SwitchGate.Controller.Pipeline;
+using SwitchGate.Controller.Sessions;
+
+namespace SwitchGate.Controller;
+
+/// <summary>
+/// Accepts switch connections and runs one <see cref="SwitchSession"/> per connection. The session
+/// only sees an <see cref="IDuplexPipe"/> over a <see cref="Stream"/>, so TLS (an SslStream here)
+/// changes nothing above this class.
+/// </summary>
+public sealed class OpenFlowListener : IAsyncDisposable
+{
+    private readonly ControllerOptions _options;
+    private readonly SwitchPipeline _pipeline;
+    private readonly SwitchRegistry _registry;
+    private readonly TimeProvider _time;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _log;
+    private readonly ConcurrentDictionary<SwitchSession, Task> _sessions = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private Socket? _socket;
+    private Task? _acceptLoop;
+
+    public OpenFlowListener(ControllerOptions options, SwitchPipeline pipeline, SwitchRegistry registry,
+        TimeProvider time, ILoggerFactory loggers)
+    {
+        options.EnsureValid();
+        _options = options;
+        _pipeline = pipeline;
+        _registry = registry;
+        _time = time;
+        _loggers = loggers;
+        _log = loggers.CreateLogger<OpenFlowListener>();
+    }
+
+    /// <summary>The bound address (with the real port when <see cref="ControllerOptions.Port"/> is 0).</summary>
+    public IPEndPoint? LocalEndPoint => (IPEndPoint?)_socket?.LocalEndPoint;
+
+    /// <summary>Sessions currently running (registered or still in the handshake).</summary>
+    public int SessionCount => _sessions.Count;
+
+    /// <summary>Binds and starts accepting; returns the bound endpoint.</summary>
+    public IPEndPoint Start()
+    {
+        if (_socket is not null)
+            throw new InvalidOperationException("already started");
+        var socket = new Socket(_options.ListenAddress.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            socket.Bind(new IPEndPoint(_options.ListenAddress, _options.Port));
+            socket.Listen(512);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        _socket = socket;
+        _acceptLoop = Task.Run(AcceptLoopAsync);
+        return LocalEndPoint!;
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await _socket!.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException ex)
+            {
+                // e.g. the peer reset before accept completed: not our listener's problem.
+                _log.LogWarning("accept failed: {Error}", ex.SocketErrorCode);
+                continue;
+            }
+            Run(client);
+        }
+    }
+
+    private void Run(Socket client)
+    {
+        client.NoDelay = true; // small control messages; latency matters more than segment count
+        string remote = client.RemoteEndPoint?.ToString() ?? "?";
+        var stream = new NetworkStream(client, ownsSocket: true);
+        var session = Attach(stream, remote);
+        var running = RunAndDisposeAsync(session, stream);
+        _sessions[session] = running;
+        if (running.IsCompleted)
+            _sessions.TryRemove(session, out _);
+    }
+
+    /// <summary>Creates a session over any duplex stream (used by TCP now, TLS later).</summary>
+    private SwitchSession Attach(Stream stream, string remote)
+    {
+        var transport = new StreamDuplexPipe(
+            PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 65536, minimumReadSize: 4096, leaveOpen: true)),
+            PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 65536, leaveOpen: true)));
+        return new SwitchSession(transport, remote, _pipeline, _registry, _options, _time, _loggers.CreateLogger<SwitchSession>());
+    }
+
+    private async Task RunAndDisposeAsync(SwitchSession session, Stream stream)
+    {
+        await Task.Yield();
+        try
+        {
+            await session.RunAsync(_stopping.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+            _sessions.TryRemove(session, out _);
+        }
+    }
+
+    /// <summary>Stops accepting, closes every session and waits for them.</summary>
+    public async Task StopAsync()
+    {
+        if (_stopping.IsCancellationRequested)
+            return;
+        _stopping.Cancel();
+        _socket?.Dispose();
+        if (_acceptLoop is not null)
+            await _acceptLoop.ConfigureAwait(false);
+        await Task.WhenAll(_sessions.Values).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    private sealed class StreamDuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+        public PipeWriter Output { get; } = output;
+    }
+}

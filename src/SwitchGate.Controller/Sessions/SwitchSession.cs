@@ -1,0 +1,554 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using SwitchGate.Controller.Pipeline;
+using SwitchGate.OpenFlow;
+
+namespace SwitchGate.Controller.Sessions;
+
+/// <summary>
+/// One OpenFlow 1.3 switch connection over an abstract duplex byte stream (TCP now, TLS later).
+/// Three loops: the reader decodes frames and drives the state machine (<see cref="SessionState"/>)
+/// and the apps; the writer is the only code that touches the output, encoding queued messages and
+/// flushing once per drained batch; the keepalive enforces the hello/handshake timeouts and sends
+/// ECHO_REQUEST on silence. Every failure ends in <see cref="Close"/>, the single path into
+/// <see cref="SessionState.Closed"/>, which logs its reason once and fails pending requests.
+/// </summary>
+public sealed class SwitchSession : ISwitchView
+{
+    private const int MaxMessagesPerFlush = 1024;
+
+    private readonly IDuplexPipe _transport;
+    private readonly SwitchPipeline _pipeline;
+    private readonly SwitchRegistry _registry;
+    private readonly ControllerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _log;
+    private readonly XidTracker _xids = new();
+    private readonly Channel<OfpMessage> _sendQueue;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly CancellationTokenSource _abortWrites = new();
+    private readonly TaskCompletionSource<bool> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<string> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly object _portsLock = new();
+    private readonly Dictionary<uint, PortDesc> _ports = new();
+    private readonly List<PortDesc> _portDescParts = new();
+    private readonly List<OfpMessage> _output = new();
+
+    private SwitchPipeline.Instance? _apps;
+    private int _state = (int)SessionState.AwaitingHello;
+    private string? _closeReason;
+    private ulong _datapathId;
+    private bool _registered;
+    private uint _featuresXid;
+    private uint _portDescXid;
+    private long _connectedAt;
+    private long _helloAt;
+    private long _lastReceived;
+    private long _lastEchoSent;
+    private long _packetInsIgnored;
+
+    public SwitchSession(IDuplexPipe transport, string remote, SwitchPipeline pipeline, SwitchRegistry registry,
+        ControllerOptions options, TimeProvider time, ILogger<SwitchSession> log)
+    {
+        _transport = transport;
+        Remote = remote;
+        _pipeline = pipeline;
+        _registry = registry;
+        _options = options;
+        _time = time;
+        _log = log;
+        _sendQueue = Channel.CreateBounded<OfpMessage>(new BoundedChannelOptions(options.SendQueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    /// <summary>The peer's address, for logs.</summary>
+    public string Remote { get; }
+
+    public SessionState State => (SessionState)Volatile.Read(ref _state);
+
+    /// <summary>Valid from <see cref="SessionState.AwaitingPortDesc"/> on.</summary>
+    public ulong DatapathId => _datapathId;
+
+    /// <summary>"0x%016x", as the CLI prints it.</summary>
+    public string DatapathIdText => FormatDpid(_datapathId);
+
+    public FeaturesReply? Features { get; private set; }
+
+    /// <summary>Why the session closed; null while open.</summary>
+    public string? CloseReason => Volatile.Read(ref _closeReason);
+
+    /// <summary>Completes true when the cold start is confirmed, false if the session closed before.</summary>
+    public Task<bool> Ready => _ready.Task;
+
+    /// <summary>Completes with the close reason.</summary>
+    public Task<string> Closed => _closed.Task;
+
+    /// <summary>PACKET_INs dropped because the session was not ready or no app owns their table.</summary>
+    public long PacketInsIgnored => Interlocked.Read(ref _packetInsIgnored);
+
+    /// <summary>Live port table; apps read it from their callbacks (the reader thread). Others use <see cref="PortsSnapshot"/>.</summary>
+    public IReadOnlyDictionary<uint, PortDesc> Ports => _ports;
+
+    public IReadOnlyList<PortDesc> PortsSnapshot()
+    {
+        lock (_portsLock)
+            return [.. _ports.Values.OrderBy(p => p.PortNo)];
+    }
+
+    public static string FormatDpid(ulong dpid) => $"0x{dpid:x16}";
+
+    /// <summary>Runs the session until it closes; never throws. Cancelling <paramref name="stopping"/> closes it.</summary>
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        using var registration = stopping.Register(() => Close("controller shutting down", LogLevel.Information));
+        long now = _time.GetTimestamp();
+        _connectedAt = _lastReceived = _lastEchoSent = now;
+        // §6.3.1: each side sends HELLO immediately; ours offers 1.3 in a version bitmap.
+        TryEnqueue(Hello.VersionBitmap(OfpConstants.Version));
+        var writer = Task.Run(WriteLoopAsync);
+        var keepalive = Task.Run(KeepaliveLoopAsync);
+        try
+        {
+            await ReadLoopAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Close($"internal error: {ex.GetType().Name}: {ex.Message}", LogLevel.Error);
+        }
+        Close("read loop ended", LogLevel.Warning);
+        await writer.ConfigureAwait(false);
+        await keepalive.ConfigureAwait(false);
+        await _transport.Input.CompleteAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends <paramref name="messages"/> followed by a BARRIER_REQUEST; completes when the BARRIER_REPLY
+    /// arrives (the switch has then processed all of them, §6.4). Throws <see cref="SwitchErrorException"/>
+    /// if the switch answered any of them with an ERROR, <see cref="SessionClosedException"/> if the
+    /// session closes first. The messages' xids are replaced by tracked ones.
+    /// </summary>
+    public async Task SendBatchAsync(IReadOnlyList<OfpMessage> messages, CancellationToken cancellationToken = default)
+    {
+        ThrowIfClosed();
+        var (first, barrierXid, done) = _xids.RegisterBatch(messages);
+        for (int i = 0; i < messages.Count; i++)
+            await EnqueueAsync(messages[i] with { Xid = unchecked(first + (uint)i) }, cancellationToken).ConfigureAwait(false);
+        await EnqueueAsync(new BarrierRequest { Xid = barrierXid }, cancellationToken).ConfigureAwait(false);
+        await done.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends a request and returns the reply with its xid (an ERROR throws <see cref="SwitchErrorException"/>).</summary>
+    public async Task<OfpMessage> RequestAsync(OfpMessage request, CancellationToken cancellationToken = default)
+    {
+        ThrowIfClosed();
+        var (xid, reply) = _xids.Register();
+        await EnqueueAsync(request with { Xid = xid }, cancellationToken).ConfigureAwait(false);
+        return await reply.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Queues a message without waiting for any confirmation (its xid is kept as given).</summary>
+    public ValueTask SendAsync(OfpMessage message, CancellationToken cancellationToken = default) =>
+        EnqueueAsync(message, cancellationToken);
+
+    /// <summary>Closes the session (idempotent); the first reason wins and is logged.</summary>
+    public void Close(string reason) => Close(reason, LogLevel.Warning);
+
+    private void Close(string reason, LogLevel level, bool drainQueue = false)
+    {
+        int previous = Interlocked.Exchange(ref _state, (int)SessionState.Closed);
+        if (previous == (int)SessionState.Closed)
+            return;
+        Volatile.Write(ref _closeReason, reason);
+        _log.Log(level, "switch {Dpid} ({Remote}) session closed in state {State}: {Reason}",
+            _registered ? DatapathIdText : "(unknown dpid)", Remote, (SessionState)previous, reason);
+        _xids.Close(new SessionClosedException(reason));
+        _sendQueue.Writer.TryComplete();
+        _stop.Cancel();
+        if (drainQueue)
+            _abortWrites.CancelAfter(TimeSpan.FromSeconds(1)); // let a final ERROR reach the peer, but not forever
+        else
+            _abortWrites.Cancel();
+        _transport.Input.CancelPendingRead();
+        if (_registered)
+            _registry.Unregister(this);
+        _ready.TrySetResult(false);
+        _closed.TrySetResult(reason);
+    }
+
+    private void ThrowIfClosed()
+    {
+        if (State == SessionState.Closed)
+            throw new SessionClosedException(CloseReason ?? "closed");
+    }
+
+    private bool TryTransition(SessionState from, SessionState to) =>
+        Interlocked.CompareExchange(ref _state, (int)to, (int)from) == (int)from;
+
+    private bool TryEnqueue(OfpMessage message) => _sendQueue.Writer.TryWrite(message);
+
+    private ValueTask EnqueueAsync(OfpMessage message, CancellationToken cancellationToken)
+    {
+        if (_sendQueue.Writer.TryWrite(message))
+            return ValueTask.CompletedTask;
+        return Slow(message, cancellationToken);
+
+        async ValueTask Slow(OfpMessage m, CancellationToken ct)
+        {
+            try
+            {
+                await _sendQueue.Writer.WriteAsync(m, ct).ConfigureAwait(false);
+            }
+            catch (ChannelClosedException)
+            {
+                throw new SessionClosedException(CloseReason ?? "closed");
+            }
+        }
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        var input = _transport.Input;
+        while (true)
+        {
+            ReadResult result;
+            try
+            {
+                result = await input.ReadAsync(_stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                Close($"read failed: {ex.Message}");
+                return;
+            }
+            if (result.IsCanceled || State == SessionState.Closed)
+                return;
+
+            var buffer = result.Buffer;
+            Volatile.Write(ref _lastReceived, _time.GetTimestamp());
+            var now = _time.GetUtcNow();
+            try
+            {
+                while (OfpFrameReader.TryRead(ref buffer, out var message))
+                {
+                    Dispatch(message!, now);
+                    if (State == SessionState.Closed)
+                        break;
+                }
+            }
+            catch (OpenFlowFormatException ex)
+            {
+                Close($"malformed message: {ex.Reason}");
+            }
+            catch (ProtocolViolationException ex)
+            {
+                Close($"protocol violation: {ex.Message}");
+            }
+            input.AdvanceTo(buffer.Start, buffer.End);
+            if (State == SessionState.Closed)
+                return;
+
+            // Everything the apps answered for this read goes out in one writer pass.
+            for (int i = 0; i < _output.Count; i++)
+                await EnqueueAsync(_output[i], CancellationToken.None).ConfigureAwait(false);
+            _output.Clear();
+
+            if (result.IsCompleted)
+            {
+                Close(buffer.IsEmpty ? "switch closed the connection" : $"switch closed the connection inside a message ({buffer.Length} bytes left)");
+                return;
+            }
+        }
+    }
+
+    private void Dispatch(OfpMessage message, DateTimeOffset now)
+    {
+        var state = State;
+        if (state == SessionState.AwaitingHello && message is not Hello)
+            throw new ProtocolViolationException($"expected HELLO first, got {message.Type}");
+
+        switch (message)
+        {
+            case PacketIn packetIn:
+                if (state == SessionState.Ready && _apps!.PacketIn(packetIn, now, _output))
+                    return;
+                _packetInsIgnored++;
+                return;
+            case Hello hello:
+                if (state != SessionState.AwaitingHello)
+                    throw new ProtocolViolationException("second HELLO");
+                Negotiate(hello);
+                return;
+            case EchoRequest echo:
+                // §6.3.2: the receiver answers an echo request with an echo reply carrying the same data.
+                _output.Add(new EchoReply(echo.Data) { Xid = echo.Xid });
+                return;
+            case ErrorMsg error:
+                OnError(error, state);
+                return;
+            case FeaturesReply features when state == SessionState.AwaitingFeatures && features.Xid == _featuresXid:
+                OnFeatures(features);
+                return;
+            case MultipartReply reply when state == SessionState.AwaitingPortDesc && reply.Xid == _portDescXid:
+                OnPortDescPart(reply, now);
+                return;
+            case FlowRemoved removed:
+                if (state == SessionState.Ready)
+                    _apps!.FlowRemoved(removed, now, _output);
+                return;
+            case PortStatus status:
+                OnPortStatus(status, state, now);
+                return;
+            case EchoReply or BarrierReply or FeaturesReply or MultipartReply or GetConfigReply or RoleReply or GetAsyncReply or QueueGetConfigReply:
+                // A reply nobody waits for any more (e.g. a cancelled request) is harmless.
+                if (!_xids.TryComplete(message) && _log.IsEnabled(LogLevel.Debug))
+                    _log.LogDebug("switch {Dpid}: unsolicited {Type} xid {Xid}", DatapathIdText, message.Type, message.Xid);
+                return;
+            case ErrorExperimenterMsg experimenterError:
+                _log.LogWarning("switch {Dpid}: experimenter ERROR xid {Xid} (experimenter 0x{Experimenter:x8}, type {ExpType})",
+                    DatapathIdText, experimenterError.Xid, experimenterError.Experimenter, experimenterError.ExpType);
+                return;
+            case ExperimenterMsg:
+                return; // §7.5.4: experimenter messages we do not know are ignored
+            default:
+                // Controller-to-switch messages (FLOW_MOD, PACKET_OUT, ...) have no business coming from a switch.
+                throw new ProtocolViolationException($"switch sent {message.Type}, a controller-to-switch message");
+        }
+    }
+
+    private void Negotiate(Hello hello)
+    {
+        // §6.3.1: with bitmaps on both sides the version is the highest common one; without, the
+        // smaller of the two header versions. We only speak 1.3 (0x04).
+        if (!hello.SupportsVersion(OfpConstants.Version))
+        {
+            string offered = hello.Bitmap is { } b ? $"version bitmap [{string.Join(", ", b.Bitmaps.Select(w => $"0x{w:x8}"))}]" : $"version 0x{hello.Version:x2}";
+            string text = $"SwitchGate speaks only OpenFlow 1.3 (0x04); switch offered {offered}";
+            // OFPET_HELLO_FAILED / OFPHFC_INCOMPATIBLE with an ASCII explanation, then terminate (§6.3.1).
+            TryEnqueue(new ErrorMsg(ErrorType.HelloFailed, (ushort)HelloFailedCode.Incompatible, System.Text.Encoding.ASCII.GetBytes(text)) { Xid = hello.Xid });
+            Close($"version negotiation failed: {text}", LogLevel.Warning, drainQueue: true);
+            return;
+        }
+        _helloAt = _time.GetTimestamp();
+        _featuresXid = _xids.Reserve(1);
+        TryTransition(SessionState.AwaitingHello, SessionState.AwaitingFeatures);
+        _output.Add(new FeaturesRequest { Xid = _featuresXid });
+    }
+
+    private void OnFeatures(FeaturesReply features)
+    {
+        if (features.AuxiliaryId != 0)
+            throw new ProtocolViolationException($"auxiliary connection {features.AuxiliaryId} (§6.3.6) is not supported");
+        Features = features;
+        _datapathId = features.DatapathId;
+        _registered = true;
+        _registry.Register(this);
+        if (!TryTransition(SessionState.AwaitingFeatures, SessionState.AwaitingPortDesc))
+            return; // replaced or closed meanwhile
+        _log.LogInformation("switch {Dpid} connected from {Remote}: {Tables} tables, {Buffers} buffers",
+            DatapathIdText, Remote, features.NTables, features.NBuffers);
+        _apps = _pipeline.Attach(this);
+        _portDescXid = _xids.Reserve(1);
+        // Whole packets in packet-ins (OFPCML_NO_BUFFER, §7.3.2), normal fragment handling.
+        _output.Add(new SetConfig((ushort)ConfigFlags.FragNormal, OfpControllerMaxLen.NoBuffer));
+        _output.Add(new MultipartRequest(new PortDescRequest()) { Xid = _portDescXid });
+    }
+
+    private void OnPortDescPart(MultipartReply reply, DateTimeOffset now)
+    {
+        if (reply.Body is not PortDescReply ports)
+            throw new ProtocolViolationException($"answered the PORT_DESC request with a {reply.MultipartType} reply");
+        _portDescParts.AddRange(ports.Ports);
+        if ((reply.Flags & MultipartFlags.ReplyMore) != 0)
+            return; // §7.3.5: more parts follow
+        lock (_portsLock)
+        {
+            _ports.Clear();
+            foreach (var p in _portDescParts)
+                _ports[p.PortNo] = p;
+        }
+        _portDescParts.Clear();
+        if (!TryTransition(SessionState.AwaitingPortDesc, SessionState.ColdStarting))
+            return;
+        var batch = new List<OfpMessage>
+        {
+            // Start from nothing (issue 2 item 5): every flow of every table, every meter, every group.
+            new FlowMod
+            {
+                TableId = OfpTable.All,
+                Command = FlowModCommand.Delete,
+                BufferId = OfpBuffer.NoBuffer,
+                OutPort = OfpPort.Any,
+                OutGroup = OfpGroup.Any,
+                Match = Match.Empty,
+                Instructions = [],
+            },
+            new MeterMod(MeterModCommand.Delete, MeterFlags.None, OfpMeter.All, []),
+            new GroupMod(GroupModCommand.Delete, GroupType.All, OfpGroup.All, []),
+        };
+        _apps!.ColdStart(now, batch);
+        _ = ColdStartAsync(batch);
+    }
+
+    private async Task ColdStartAsync(List<OfpMessage> batch)
+    {
+        using var timeout = new CancellationTokenSource(_options.ColdStartTimeout, _time);
+        try
+        {
+            await SendBatchAsync(batch, timeout.Token).ConfigureAwait(false);
+        }
+        catch (SwitchErrorException ex)
+        {
+            Close($"cold start failed: {ex.Message}");
+            return;
+        }
+        catch (OperationCanceledException)
+        {
+            Close($"cold start not confirmed by a barrier reply within {_options.ColdStartTimeout.TotalSeconds}s");
+            return;
+        }
+        catch (SessionClosedException)
+        {
+            return;
+        }
+        if (!TryTransition(SessionState.ColdStarting, SessionState.Ready))
+            return;
+        _log.LogInformation("switch {Dpid} ready: {Ports} ports, {Messages} cold-start messages confirmed",
+            DatapathIdText, _ports.Count, batch.Count);
+        _ready.TrySetResult(true);
+        _registry.OnReady(this);
+    }
+
+    private void OnPortStatus(PortStatus status, SessionState state, DateTimeOffset now)
+    {
+        if (state < SessionState.AwaitingPortDesc)
+            return; // the PORT_DESC reply will describe the ports anyway
+        var desc = status.Desc;
+        lock (_portsLock)
+        {
+            if (status.Reason == PortStatusReason.Delete)
+                _ports.Remove(desc.PortNo);
+            else
+                _ports[desc.PortNo] = desc;
+        }
+        _log.LogInformation("switch {Dpid} port {Port} ({Name}) {Reason}: config {Config}, state {PortState}",
+            DatapathIdText, desc.PortNo, desc.Name, status.Reason, desc.Config, desc.State);
+        if (state == SessionState.Ready)
+            _apps!.PortStatus(status, now, _output);
+        _registry.OnPortStatus(this, status);
+    }
+
+    private void OnError(ErrorMsg error, SessionState state)
+    {
+        if (state == SessionState.AwaitingFeatures && error.Xid == _featuresXid
+            || state == SessionState.AwaitingPortDesc && error.Xid == _portDescXid)
+            throw new ProtocolViolationException($"switch rejected the handshake: {ErrorText.Describe(error)}");
+        if (error.KnownErrorType == ErrorType.HelloFailed)
+            throw new ProtocolViolationException($"switch reported HELLO_FAILED: {ErrorText.Describe(error)}");
+        if (!_xids.TryFail(error))
+            _log.LogWarning("switch {Dpid}: ERROR for unconfirmed message xid {Xid}: {Error}", DatapathIdText, error.Xid, ErrorText.Describe(error));
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var output = _transport.Output;
+        var queue = _sendQueue.Reader;
+        try
+        {
+            while (await queue.WaitToReadAsync(_abortWrites.Token).ConfigureAwait(false))
+            {
+                int written = 0;
+                while (written < MaxMessagesPerFlush && queue.TryRead(out var message))
+                {
+                    Encode(message, output);
+                    written++;
+                }
+                var flush = await output.FlushAsync(_abortWrites.Token).ConfigureAwait(false);
+                if (flush.IsCompleted || flush.IsCanceled)
+                    break;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception ex)
+        {
+            Close($"write failed: {ex.Message}");
+        }
+        finally
+        {
+            Close("write loop ended");
+            await output.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void Encode(OfpMessage message, PipeWriter output)
+    {
+        int length;
+        try
+        {
+            length = OfpCodec.GetLength(message);
+            var span = output.GetSpan(length);
+            OfpCodec.Encode(message, span[..length]);
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or OpenFlowFormatException)
+        {
+            // Our own bug (an app built an invalid message): drop it, fail whoever waits for it, keep the switch.
+            _log.LogError("switch {Dpid}: cannot encode {Type} xid {Xid}: {Problem}", DatapathIdText, message.Type, message.Xid, ex.Message);
+            _xids.FailLocally(message.Xid, ex);
+            return;
+        }
+        output.Advance(length);
+    }
+
+    private async Task KeepaliveLoopAsync()
+    {
+        var tick = new[] { _options.EchoInterval, _options.HelloTimeout, _options.HandshakeTimeout }.Min() / 4;
+        tick = TimeSpan.FromTicks(Math.Clamp(tick.Ticks, TimeSpan.FromMilliseconds(10).Ticks, TimeSpan.FromSeconds(1).Ticks));
+        while (State != SessionState.Closed)
+        {
+            try
+            {
+                await Task.Delay(tick, _time, _stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            var state = State;
+            long now = _time.GetTimestamp();
+            if (state == SessionState.AwaitingHello)
+            {
+                if (_time.GetElapsedTime(_connectedAt, now) > _options.HelloTimeout)
+                    Close($"no HELLO within {_options.HelloTimeout.TotalSeconds}s");
+                continue;
+            }
+            if (state is SessionState.AwaitingFeatures or SessionState.AwaitingPortDesc
+                && _time.GetElapsedTime(_helloAt, now) > _options.HandshakeTimeout)
+            {
+                Close($"handshake (features, port description) not completed within {_options.HandshakeTimeout.TotalSeconds}s");
+                continue;
+            }
+            var silent = _time.GetElapsedTime(Volatile.Read(ref _lastReceived), now);
+            if (silent > _options.EchoTimeout)
+            {
+                Close($"dead peer: nothing received for {silent.TotalSeconds:0.0}s (echo timeout {_options.EchoTimeout.TotalSeconds}s)");
+                continue;
+            }
+            // §6.3.2: echo request/reply verifies the liveness of the connection.
+            if (silent >= _options.EchoInterval && _time.GetElapsedTime(_lastEchoSent, now) >= _options.EchoInterval)
+            {
+                _lastEchoSent = now;
+                TryEnqueue(new EchoRequest([]) { Xid = _xids.Reserve(1) });
+            }
+        }
+    }
+}

@@ -1,1 +1,0 @@
-namespace SwitchGate.Controller.Tests;
