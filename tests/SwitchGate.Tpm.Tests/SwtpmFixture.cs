@@ -86,10 +86,16 @@ public sealed class SwtpmFixture : IDisposable
         return (p.ExitCode, stdout.Result + stderr.Result);
     }
 
+    /// <summary>
+    /// Runs a tool, asserts success, then flushes what tpm2-tools leaves behind: without a resource manager its
+    /// transient objects and sessions stay loaded after the process exits (swtpm has 3 slots of each).
+    /// </summary>
     public string ToolOk(string tool, params string[] args)
     {
         var (code, output) = Tool(tool, args);
         Assert.True(code == 0, $"{tool} {string.Join(' ', args)} exited {code}: {output}");
+        foreach (var what in new[] { "-t", "-l", "-s" })
+            Tool("tpm2_flushcontext", what);
         return output;
     }
 

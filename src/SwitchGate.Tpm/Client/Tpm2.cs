@@ -205,6 +205,10 @@ public sealed class Tpm2 : IDisposable
         return all.Where(h => h >> 24 == first >> 24).ToList();
     }
 
+    /// <summary>TPM2_DictionaryAttackLockReset with lockout authorization (Part 3, §25.2): clears the failure count.</summary>
+    public Task DictionaryAttackLockResetAsync(AuthSession? lockoutAuth = null, CancellationToken ct = default) =>
+        ExecuteAsync(TpmCc.DictionaryAttackLockReset, [TpmRh.Lockout], Auth(lockoutAuth), null, 0, ct);
+
     // ---- PCRs (Part 3, §22) ----
 
     /// <summary>
