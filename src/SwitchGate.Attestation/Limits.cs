@@ -28,6 +28,13 @@ public static class Limits
 
     public const int MaxPcrDigestLength = 64;
 
+    /// <summary>
+    /// The encoded length of an EVIDENCE: 64 + attest + signature + Σ(1 + digest) octets (docs/protocol.md §9).
+    /// An enrolment whose quote does not fit (more than <see cref="MaxMessageLength"/>) cannot be attested over one frame.
+    /// </summary>
+    public static int EvidenceLength(int attestLength, int signatureLength, IEnumerable<int> pcrDigestLengths) =>
+        HeaderLength + (4 * TlvHeaderLength) + attestLength + signatureLength + pcrDigestLengths.Sum(d => 1 + d) + ProofLength;
+
     /// <summary>The inclusive value-length range of each registered TLV type (docs/protocol.md §4).</summary>
     public static (int Min, int Max) ValueLength(TlvType type) => type switch
     {
