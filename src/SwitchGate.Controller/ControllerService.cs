@@ -28,8 +28,10 @@ public sealed class ControllerService(OpenFlowListener listener, ILogger<Control
 public static class ControllerServiceCollectionExtensions
 {
     /// <summary>
-    /// The controller with the default pipeline: table 0 open gate (everything → table 1), tables 1–2
-    /// L2 learning. The gate (issue 4) will replace <see cref="OpenGateFactory"/>.
+    /// The controller with the default pipeline: tables 1–2 L2 learning, plus every
+    /// <see cref="ISwitchAppFactory"/> registered in <paramref name="services"/>. Apps run in the order of
+    /// the lowest table they own. If no registered app owns table 0, <see cref="OpenGateFactory"/>
+    /// (everything → table 1) takes it: registering the attestation gate's factory replaces it.
     /// </summary>
     public static IServiceCollection AddSwitchGateController(this IServiceCollection services, ControllerOptions options)
     {
@@ -42,9 +44,14 @@ public static class ControllerServiceCollectionExtensions
             MaxMacsPerSwitch = options.MaxMacsPerSwitch,
             IdleTimeoutSeconds = options.MacIdleTimeoutSeconds,
         });
-        services.AddSingleton<ISwitchAppFactory, OpenGateFactory>();
         services.AddSingleton<ISwitchAppFactory, L2LearningFactory>();
-        services.AddSingleton(sp => new SwitchPipeline(sp.GetServices<ISwitchAppFactory>()));
+        services.AddSingleton(sp =>
+        {
+            var apps = sp.GetServices<ISwitchAppFactory>().ToList();
+            if (!apps.Any(a => a.Tables.Contains(OpenGateFactory.GateTable)))
+                apps.Add(new OpenGateFactory());
+            return new SwitchPipeline(apps.OrderBy(a => a.Tables.DefaultIfEmpty(byte.MaxValue).Min()));
+        });
         services.AddSingleton<OpenFlowListener>();
         services.AddHostedService<ControllerService>();
         return services;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using SwitchGate.Controller.Forwarding;
 using SwitchGate.Controller.Pipeline;
 using SwitchGate.Controller.Sessions;
@@ -150,5 +151,40 @@ public sealed class OptionsAndPipelineTests
         Assert.Equal("FlowModFailed/TableFull", ErrorText.Describe(new ErrorMsg(ErrorType.FlowModFailed, (ushort)FlowModFailedCode.TableFull, [])));
         Assert.Equal("HelloFailed/Incompatible \"no\"", ErrorText.Describe(new ErrorMsg(ErrorType.HelloFailed, 0, "no"u8.ToArray())));
         Assert.Equal("77/3", ErrorText.Describe(new ErrorMsg(77, 3, [])));
+    }
+}
+
+public sealed class CompositionTests
+{
+    private sealed class FakeGate : ISwitchAppFactory
+    {
+        public string Name => "fake-gate";
+        public IReadOnlyList<byte> Tables { get; } = [0];
+        public ISwitchApp Create(ISwitchView sw) => throw new NotSupportedException();
+    }
+
+    private static SwitchPipeline Resolve(Action<IServiceCollection> register)
+    {
+        var services = new ServiceCollection();
+        register(services);
+        return services.BuildServiceProvider().GetRequiredService<SwitchPipeline>();
+    }
+
+    [Fact]
+    public void Default_pipeline_is_open_gate_then_l2_learning()
+    {
+        var pipeline = Resolve(s => s.AddSwitchGateController(new ControllerOptions()));
+        Assert.Equal(["open-gate", "l2-learning"], pipeline.Apps.Select(a => a.Name));
+    }
+
+    [Fact]
+    public void A_registered_table_0_app_replaces_the_open_gate_and_runs_first()
+    {
+        var pipeline = Resolve(s =>
+        {
+            s.AddSwitchGateController(new ControllerOptions());
+            s.AddSingleton<ISwitchAppFactory, FakeGate>();
+        });
+        Assert.Equal(["fake-gate", "l2-learning"], pipeline.Apps.Select(a => a.Name));
     }
 }

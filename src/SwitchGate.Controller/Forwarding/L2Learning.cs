@@ -32,8 +32,11 @@ public sealed class L2Learning : ISwitchApp
     public const ushort DropMulticastSourcePriority = 200;
 
     private static readonly Match MatchAll = Match.Empty;
+    private static readonly MacAddress GroupBit = new(0x0100_0000_0000UL); // IEEE 802 §8.2 I/G bit
     private static readonly IReadOnlyList<OfpAction> FloodActions = [new ActionOutput(OfpPort.Flood, 0)];
     private static readonly IReadOnlyList<OfpInstruction> GotoEthDst = [new InstructionGotoTable(EthDstTable)];
+
+    private const int MaxCachedPorts = 1024;
 
     private readonly L2LearningOptions _options;
     private readonly MacTable _macs;
@@ -93,8 +96,6 @@ public sealed class L2Learning : ISwitchApp
             Instructions = [new InstructionApplyActions(FloodActions)],
         });
     }
-
-    private static readonly MacAddress GroupBit = new(0x0100_0000_0000UL);
 
     /// <summary>Convenience for tests: the messages answering one packet-in.</summary>
     public List<OfpMessage> Handle(PacketIn packetIn, DateTimeOffset now)
@@ -252,17 +253,25 @@ public sealed class L2Learning : ISwitchApp
         Instructions = [],
     };
 
+    // Per-port action lists are immutable and shared between messages; the cache is bounded because
+    // port numbers come from the switch.
     private IReadOnlyList<OfpAction> OutputActions(uint port)
     {
-        if (!_outputActions.TryGetValue(port, out var actions))
-            _outputActions[port] = actions = [new ActionOutput(port, 0)];
+        if (_outputActions.TryGetValue(port, out var actions))
+            return actions;
+        actions = [new ActionOutput(port, 0)];
+        if (_outputActions.Count < MaxCachedPorts)
+            _outputActions[port] = actions;
         return actions;
     }
 
     private IReadOnlyList<OfpInstruction> OutputInstructions(uint port)
     {
-        if (!_outputInstructions.TryGetValue(port, out var instructions))
-            _outputInstructions[port] = instructions = [new InstructionApplyActions(OutputActions(port))];
+        if (_outputInstructions.TryGetValue(port, out var instructions))
+            return instructions;
+        instructions = [new InstructionApplyActions(OutputActions(port))];
+        if (_outputInstructions.Count < MaxCachedPorts)
+            _outputInstructions[port] = instructions;
         return instructions;
     }
 
