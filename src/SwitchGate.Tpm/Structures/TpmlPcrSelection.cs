@@ -90,6 +90,7 @@ public sealed class TpmlPcrSelection : IEquatable<TpmlPcrSelection>
                     throw new TpmFormatException($"PCR index '{p}' is not 0..23");
                 pcrs.Add(idx);
             }
+            if (pcrs.Count == 0) throw new TpmFormatException($"PCR bank '{bank}' selects no PCRs");
             banks.Add(new TpmsPcrSelection(hash, pcrs));
         }
         if (banks.Count == 0) throw new TpmFormatException("empty PCR selection");
