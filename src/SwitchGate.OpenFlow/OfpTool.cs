@@ -1,0 +1,140 @@
+using System.Text;
+using System.Text.Json;
+
+namespace SwitchGate.OpenFlow;
+
+/// <summary>What a tool run prints and returns; the caller does the I/O.</summary>
+public sealed record ToolOutcome(int ExitCode, string Output, string Error)
+{
+    public const int Ok = 0;
+    public const int Differs = 1;
+    public const int Malformed = 2;
+}
+
+/// <summary>
+/// Pure logic of `switchgate openflow decode|roundtrip` on the bytes of a file holding one message. Malformed input
+/// gives exit code 2 and one line naming the problem; nothing here throws for bad input.
+/// </summary>
+public static class OfpTool
+{
+    public static ToolOutcome Decode(ReadOnlySpan<byte> bytes, bool json, string source = "input")
+    {
+        OfpMessage message;
+        try
+        {
+            message = OfpCodec.Decode(bytes);
+        }
+        catch (OpenFlowFormatException e)
+        {
+            return Malformed(source, e);
+        }
+
+        var serialized = OfpJson.Serialize(message, indented: true);
+        return new ToolOutcome(ToolOutcome.Ok, (json ? serialized : Describe(serialized, bytes.Length)) + "\n", string.Empty);
+    }
+
+    public static ToolOutcome Roundtrip(ReadOnlySpan<byte> bytes, string source = "input")
+    {
+        OfpMessage message;
+        try
+        {
+            message = OfpCodec.Decode(bytes);
+        }
+        catch (OpenFlowFormatException e)
+        {
+            return Malformed(source, e);
+        }
+
+        // Verbatim: re-emit what was decoded even if its match breaks prerequisites.
+        var again = OfpCodec.Encode(message, OfpEncodeOptions.Verbatim);
+        var difference = FirstDifference(bytes, again);
+        return difference is null
+            ? new ToolOutcome(ToolOutcome.Ok, $"{source}: {OfpCodec.TypeName(message.Type)}, {bytes.Length} bytes, re-encoded identically\n", string.Empty)
+            : new ToolOutcome(ToolOutcome.Differs, string.Empty, $"{source}: {OfpCodec.TypeName(message.Type)} re-encodes differently: {difference}\n");
+    }
+
+    /// <summary>Describes where two byte strings first differ, or null if they are equal.</summary>
+    public static string? FirstDifference(ReadOnlySpan<byte> original, ReadOnlySpan<byte> encoded)
+    {
+        var common = original.CommonPrefixLength(encoded);
+        if (common == original.Length && common == encoded.Length)
+        {
+            return null;
+        }
+
+        if (common == original.Length || common == encoded.Length)
+        {
+            return $"lengths differ: file has {original.Length} bytes, re-encoded {encoded.Length} (equal up to offset {common})";
+        }
+
+        return $"first difference at byte offset {common}: file 0x{original[common]:x2}, re-encoded 0x{encoded[common]:x2}";
+    }
+
+    private static ToolOutcome Malformed(string source, OpenFlowFormatException e) =>
+        new(ToolOutcome.Malformed, string.Empty, $"{source}: malformed OpenFlow message: {e.Reason.ReplaceLineEndings(" ")}\n");
+
+    /// <summary>A readable, indented rendering of the JSON view; OXM fields as "name = value[/mask]".</summary>
+    private static string Describe(string json, int length)
+    {
+        using var doc = JsonDocument.Parse(json);
+        var root = doc.RootElement;
+        var sb = new StringBuilder();
+        sb.Append(root.GetProperty("type").GetString()).Append(" xid=").Append(root.GetProperty("xid").GetRawText()).Append(" length=").Append(length);
+        foreach (var p in root.EnumerateObject())
+        {
+            if (p.Name is not ("type" or "xid"))
+            {
+                Render(sb, p.Name, p.Value, 1);
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    private static void Render(StringBuilder sb, string name, JsonElement value, int depth)
+    {
+        var indent = new string(' ', depth * 2);
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object when name == "oxm_fields" || (value.TryGetProperty("field", out var f) && f.ValueKind == JsonValueKind.String && value.TryGetProperty("mask", out _)):
+                sb.Append('\n').Append(indent).Append(name == "field" ? "set " : string.Empty).Append(Oxm(value));
+                break;
+            case JsonValueKind.Object:
+                sb.Append('\n').Append(indent).Append(name).Append(':');
+                foreach (var p in value.EnumerateObject())
+                {
+                    Render(sb, p.Name, p.Value, depth + 1);
+                }
+
+                break;
+            case JsonValueKind.Array when value.GetArrayLength() == 0:
+                sb.Append('\n').Append(indent).Append(name).Append(": []");
+                break;
+            case JsonValueKind.Array when value.EnumerateArray().All(e => e.ValueKind == JsonValueKind.Number):
+                sb.Append('\n').Append(indent).Append(name).Append(": [").AppendJoin(", ", value.EnumerateArray().Select(e => e.GetRawText())).Append(']');
+                break;
+            case JsonValueKind.Array:
+                sb.Append('\n').Append(indent).Append(name).Append(':');
+                var i = 0;
+                foreach (var e in value.EnumerateArray())
+                {
+                    Render(sb, name == "oxm_fields" ? "oxm_fields" : $"[{i++}]", e, depth + 1);
+                }
+
+                break;
+            case JsonValueKind.String:
+                sb.Append('\n').Append(indent).Append(name).Append(": ").Append(value.GetString());
+                break;
+            default:
+                sb.Append('\n').Append(indent).Append(name).Append(": ").Append(value.GetRawText());
+                break;
+        }
+    }
+
+    private static string Oxm(JsonElement oxm)
+    {
+        static string Text(JsonElement e) => e.ValueKind == JsonValueKind.String ? e.GetString()! : e.GetRawText();
+        var text = $"{oxm.GetProperty("field").GetString()} = {Text(oxm.GetProperty("value"))}";
+        return oxm.GetProperty("mask").ValueKind == JsonValueKind.Null ? text : $"{text}/{Text(oxm.GetProperty("mask"))}";
+    }
+}
