@@ -1,0 +1,39 @@
+using SwitchGate.LoadGen;
+
+// sg-loadgen: cbench-style OpenFlow 1.3 load generator and policy-install benchmark (docs/benchmarks/openflow.md).
+const string Usage = """
+usage: sg-loadgen [run] [--mode throughput|latency] [--target HOST:PORT] [--switches N] [--duration S] [--warmup S]
+                  [--macs M] [--ports P] [--window W (0 = blast)] [--table-id T] [--target-pid PID] [--label NAME]
+                  [--verbose true]
+       sg-loadgen policy-install --bridge BR [--flows N] [--rounds R] [--port P]
+""";
+
+try
+{
+    var command = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "run";
+    var rest = command == "run" && (args.Length == 0 || args[0].StartsWith("--", StringComparison.Ordinal)) ? args : args[1..];
+    return command switch
+    {
+        "run" => await LoadRun.RunAsync(LoadOptions.Parse(new Args(rest))),
+        "policy-install" => await PolicyInstall.RunAsync(PolicyInstallOptions.Parse(new Args(rest))),
+        "help" or "--help" => Help(),
+        _ => throw new UsageException($"unknown command '{command}'"),
+    };
+}
+catch (UsageException ex)
+{
+    Console.Error.WriteLine($"sg-loadgen: {ex.Message}");
+    Console.Error.Write(Usage);
+    return 2;
+}
+catch (System.Net.Sockets.SocketException ex)
+{
+    Console.Error.WriteLine($"sg-loadgen: {ex.Message}");
+    return 3;
+}
+
+static int Help()
+{
+    Console.Write(Usage);
+    return 0;
+}
