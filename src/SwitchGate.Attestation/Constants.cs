@@ -82,6 +82,14 @@ public static class ReasonCodes
     /// <summary>True if <paramref name="code"/> is one of the registered codes.</summary>
     public static bool IsDefined(ReasonCode code) => Enum.IsDefined(code);
 
+    /// <summary>
+    /// True for the denials that only say an exchange was late, duplicated or replayed (docs/protocol.md §7.2 †):
+    /// they never end an admission. Every other denial of an admitted node's exchange revokes it.
+    /// </summary>
+    public static bool IsStaleExchange(ReasonCode code) => code is
+        ReasonCode.UnknownSession or ReasonCode.NonceUnknown or ReasonCode.NonceUsed
+        or ReasonCode.NonceExpired or ReasonCode.ExtraDataMismatch;
+
     /// <summary>The verdict a reason code belongs with: its class (docs/protocol.md §6).</summary>
     public static VerdictKind KindOf(ReasonCode code) => ((ushort)code >> 8) switch
     {
