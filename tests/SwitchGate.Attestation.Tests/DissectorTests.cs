@@ -182,4 +182,57 @@ public sealed class DissectorTests : IDisposable
             Assert.Contains("8388608", rows[i + 1][2]);
         }
     }
+
+    [Fact]
+    public void Codec_and_dissector_agree_on_which_mutated_frames_are_malformed()
+    {
+        var random = new Random(4242);
+        var originals = Exchange().Concat(Samples.All.Select(m => AttestationFrame.Build(AttestationFrame.ControllerDestination, Agent, m))).ToList();
+        var frames = new List<byte[]>();
+        foreach (var original in originals)
+        {
+            for (var i = 0; i < 60; i++)
+            {
+                var frame = original.ToArray();
+                switch (random.Next(4))
+                {
+                    case 0:
+                        frame = frame[..random.Next(14, frame.Length)];
+                        break;
+                    case 1:
+                        frame = [.. frame, .. new byte[random.Next(1, 8)]];
+                        break;
+                    default:
+                        for (var flips = random.Next(1, 4); flips > 0; flips--)
+                        {
+                            var position = random.Next(14, frame.Length);
+                            frame[position] = random.Next(3) == 0 ? (byte)random.Next(256) : (byte)(frame[position] ^ (1 << random.Next(8)));
+                        }
+
+                        break;
+                }
+
+                frames.Add(frame);
+            }
+        }
+
+        var pcap = Path.Combine(directory, "mutated.pcap");
+        PcapWriter.Write(pcap, frames);
+        var rows = Fields(pcap, "frame.number", "switchgate.malformed", "_ws.malformed");
+
+        Assert.Equal(frames.Count, rows.Count);
+        var refusedByCodec = 0;
+        for (var i = 0; i < frames.Count; i++)
+        {
+            var codecRefuses = Record.Exception(() => AttestationFrame.Parse(frames[i])) is AttestationFormatException;
+            var dissectorFlags = rows[i][1] != "" || rows[i][2] != "";
+            refusedByCodec += codecRefuses ? 1 : 0;
+            Assert.True(
+                codecRefuses == dissectorFlags,
+                $"frame {i + 1} ({Convert.ToHexString(frames[i])}): codec {(codecRefuses ? "refuses" : "accepts")}, dissector {(dissectorFlags ? "flags" : "accepts")}");
+        }
+
+        Assert.InRange(refusedByCodec, frames.Count / 4, frames.Count - (frames.Count / 10));
+        Assert.DoesNotContain("Lua Error", Tshark(pcap, "-V"));
+    }
 }
