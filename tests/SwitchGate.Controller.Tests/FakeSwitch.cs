@@ -51,6 +51,9 @@ internal sealed class FakeSwitch : IAsyncDisposable
     /// <summary>Return an ERROR to send in answer to a received message (before any normal answer).</summary>
     public Func<OfpMessage, ErrorMsg?>? ErrorFor { get; set; }
 
+    /// <summary>While set, the switch stops reading its socket (a switch that floods without reading).</summary>
+    public ManualResetEventSlim Reading { get; } = new(true);
+
     /// <summary>Completes when the controller closed the TCP connection.</summary>
     public Task ClosedByPeer => _closedByPeer.Task;
 
@@ -119,6 +122,8 @@ internal sealed class FakeSwitch : IAsyncDisposable
         {
             while (true)
             {
+                if (!Reading.IsSet)
+                    await Task.Run(() => Reading.Wait(_stop.Token));
                 var result = await _input.ReadAsync(_stop.Token);
                 var buffer = result.Buffer;
                 var answers = new List<OfpMessage>();

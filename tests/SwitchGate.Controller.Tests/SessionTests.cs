@@ -242,6 +242,34 @@ public sealed class SessionTests
     }
 
     [Fact]
+    public async Task Switch_that_floods_without_reading_only_loses_its_own_answers()
+    {
+        await using var controller = TestController.Start(o => o.SendQueueCapacity = 64);
+        await using var flooder = await FakeSwitch.ConnectAsync(controller.EndPoint, 0xF1);
+        await using var other = await FakeSwitch.ConnectAsync(controller.EndPoint, 0xF2);
+        var flooderSession = await controller.WaitForReadyAsync(0xF1);
+        var otherSession = await controller.WaitForReadyAsync(0xF2);
+        flooder.Reading.Reset();
+
+        // Packet-ins until the socket buffers are full and the controller starts dropping answers.
+        var chunk = new System.Buffers.ArrayBufferWriter<byte>();
+        for (int i = 0; i < 5000; i++)
+            OfpCodec.Encode(PacketInFrom(1, Mac(0x100 + (ulong)(i % 50)), MacAddress.Broadcast), chunk);
+        for (int round = 0; round < 200 && flooderSession.AnswersDropped == 0; round++)
+            await flooder.SendRawAsync(chunk.WrittenMemory).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(flooderSession.AnswersDropped > 0, "the controller never had to drop an answer");
+
+        // The flooder's session still reads (it is not wedged), and the other switch is unaffected.
+        Assert.Equal(SessionState.Ready, flooderSession.State);
+        Assert.Equal(SessionState.Ready, otherSession.State);
+        await otherSession.SendBatchAsync([TestFlow(30)]).WaitAsync(TimeSpan.FromSeconds(5));
+        await other.SendAsync(PacketInFrom(2, Mac(0xB2), MacAddress.Broadcast));
+        await other.WaitForAsync<PacketOut>(p => p.InPort == 2);
+        Assert.Equal(0, otherSession.AnswersDropped);
+        flooder.Reading.Set();
+    }
+
+    [Fact]
     public async Task Second_connection_with_the_same_dpid_replaces_the_first()
     {
         await using var controller = TestController.Start();

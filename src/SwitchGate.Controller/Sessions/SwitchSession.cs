@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using SwitchGate.Controller.Pipeline;
 using SwitchGate.OpenFlow;
@@ -17,7 +16,7 @@ namespace SwitchGate.Controller.Sessions;
 /// </summary>
 public sealed class SwitchSession : ISwitchView
 {
-    private const int MaxMessagesPerFlush = 1024;
+    private const int FlushThreshold = 64 * 1024;
 
     private readonly IDuplexPipe _transport;
     private readonly SwitchPipeline _pipeline;
@@ -26,7 +25,7 @@ public sealed class SwitchSession : ISwitchView
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private readonly XidTracker _xids = new();
-    private readonly Channel<OfpMessage> _sendQueue;
+    private readonly SendQueue _sendQueue;
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationTokenSource _abortWrites = new();
     private readonly TaskCompletionSource<bool> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -48,6 +47,7 @@ public sealed class SwitchSession : ISwitchView
     private long _lastReceived;
     private long _lastEchoSent;
     private long _packetInsIgnored;
+    private long _answersDropped;
 
     public SwitchSession(IDuplexPipe transport, string remote, SwitchPipeline pipeline, SwitchRegistry registry,
         ControllerOptions options, TimeProvider time, ILogger<SwitchSession> log)
@@ -59,11 +59,7 @@ public sealed class SwitchSession : ISwitchView
         _options = options;
         _time = time;
         _log = log;
-        _sendQueue = Channel.CreateBounded<OfpMessage>(new BoundedChannelOptions(options.SendQueueCapacity)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        _sendQueue = new SendQueue(options.SendQueueCapacity);
     }
 
     /// <summary>The peer's address, for logs.</summary>
@@ -90,6 +86,9 @@ public sealed class SwitchSession : ISwitchView
 
     /// <summary>PACKET_INs dropped because the session was not ready or no app owns their table.</summary>
     public long PacketInsIgnored => Interlocked.Read(ref _packetInsIgnored);
+
+    /// <summary>Answers to the switch dropped because its send queue was full (it does not read fast enough).</summary>
+    public long AnswersDropped => Interlocked.Read(ref _answersDropped);
 
     /// <summary>Live port table; apps read it from their callbacks (the reader thread). Others use <see cref="PortsSnapshot"/>.</summary>
     public IReadOnlyDictionary<uint, PortDesc> Ports => _ports;
@@ -167,7 +166,7 @@ public sealed class SwitchSession : ISwitchView
         _log.Log(level, "switch {Dpid} ({Remote}) session closed in state {State}: {Reason}",
             _registered ? DatapathIdText : "(unknown dpid)", Remote, (SessionState)previous, reason);
         _xids.Close(new SessionClosedException(reason));
-        _sendQueue.Writer.TryComplete();
+        _sendQueue.Complete();
         _stop.Cancel();
         if (drainQueue)
             _abortWrites.CancelAfter(TimeSpan.FromSeconds(1)); // let a final ERROR reach the peer, but not forever
@@ -189,24 +188,17 @@ public sealed class SwitchSession : ISwitchView
     private bool TryTransition(SessionState from, SessionState to) =>
         Interlocked.CompareExchange(ref _state, (int)to, (int)from) == (int)from;
 
-    private bool TryEnqueue(OfpMessage message) => _sendQueue.Writer.TryWrite(message);
+    private bool TryEnqueue(OfpMessage message) => _sendQueue.TryEnqueue(message);
 
-    private ValueTask EnqueueAsync(OfpMessage message, CancellationToken cancellationToken)
+    private async ValueTask EnqueueAsync(OfpMessage message, CancellationToken cancellationToken)
     {
-        if (_sendQueue.Writer.TryWrite(message))
-            return ValueTask.CompletedTask;
-        return Slow(message, cancellationToken);
-
-        async ValueTask Slow(OfpMessage m, CancellationToken ct)
+        try
         {
-            try
-            {
-                await _sendQueue.Writer.WriteAsync(m, ct).ConfigureAwait(false);
-            }
-            catch (ChannelClosedException)
-            {
-                throw new SessionClosedException(CloseReason ?? "closed");
-            }
+            await _sendQueue.EnqueueAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException)
+        {
+            throw new SessionClosedException(CloseReason ?? "closed");
         }
     }
 
@@ -256,10 +248,15 @@ public sealed class SwitchSession : ISwitchView
             if (State == SessionState.Closed)
                 return;
 
-            // Everything the apps answered for this read goes out in one writer pass.
-            for (int i = 0; i < _output.Count; i++)
-                await EnqueueAsync(_output[i], CancellationToken.None).ConfigureAwait(false);
-            _output.Clear();
+            // Everything answered for this read goes to the writer at once. The reader never waits for
+            // room (see SendQueue): what does not fit is dropped, like a switch drops packet-ins.
+            if (_output.Count > 0)
+            {
+                int dropped = _sendQueue.TryEnqueueAll(_output);
+                _output.Clear();
+                if (dropped > 0 && Interlocked.Add(ref _answersDropped, dropped) == dropped)
+                    _log.LogWarning("switch {Dpid} does not read fast enough: send queue full, dropping answers (counted in AnswersDropped)", DatapathIdText);
+            }
 
             if (result.IsCompleted)
             {
@@ -460,19 +457,20 @@ public sealed class SwitchSession : ISwitchView
     private async Task WriteLoopAsync()
     {
         var output = _transport.Output;
-        var queue = _sendQueue.Reader;
         try
         {
-            while (await queue.WaitToReadAsync(_abortWrites.Token).ConfigureAwait(false))
+            while (await _sendQueue.TakeAllAsync(_abortWrites.Token).ConfigureAwait(false) is { } batch)
             {
-                int written = 0;
-                while (written < MaxMessagesPerFlush && queue.TryRead(out var message))
+                bool peerGone = false;
+                for (int i = 0; i < batch.Count && !peerGone; i++)
                 {
-                    Encode(message, output);
-                    written++;
+                    Encode(batch[i], output);
+                    // Flush at least every 64 KiB so a 100k flow-mod batch streams instead of piling up.
+                    if (output.UnflushedBytes >= FlushThreshold)
+                        peerGone = IsDone(await output.FlushAsync(_abortWrites.Token).ConfigureAwait(false));
                 }
-                var flush = await output.FlushAsync(_abortWrites.Token).ConfigureAwait(false);
-                if (flush.IsCompleted || flush.IsCanceled)
+                _sendQueue.Recycle(batch);
+                if (peerGone || IsDone(await output.FlushAsync(_abortWrites.Token).ConfigureAwait(false)))
                     break;
             }
         }
@@ -489,6 +487,8 @@ public sealed class SwitchSession : ISwitchView
             await output.CompleteAsync().ConfigureAwait(false);
         }
     }
+
+    private static bool IsDone(FlushResult flush) => flush.IsCompleted || flush.IsCanceled;
 
     private void Encode(OfpMessage message, PipeWriter output)
     {
