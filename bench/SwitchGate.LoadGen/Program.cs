@@ -5,7 +5,7 @@ const string Usage = """
 usage: sg-loadgen [run] [--mode throughput|latency] [--target HOST:PORT] [--switches N] [--duration S] [--warmup S]
                   [--macs M] [--ports P] [--window W (0 = blast)] [--table-id T] [--target-pid PID] [--label NAME]
                   [--verbose true]
-       sg-loadgen policy-install --bridge BR [--flows N] [--rounds R] [--port P]
+       sg-loadgen policy-install --bridge BR [--flows N] [--rounds R]
 """;
 
 try
