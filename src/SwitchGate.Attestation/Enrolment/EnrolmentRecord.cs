@@ -1,0 +1,245 @@
+using System.Net.NetworkInformation;
+using System.Text;
+using System.Text.Json;
+
+namespace SwitchGate.Attestation.Enrolment;
+
+/// <summary>A PCR selection in one bank: the hash algorithm's name (as tpm2-tools spells it) and PCR indices.</summary>
+public sealed record PcrBankSelection(string Hash, IReadOnlyList<int> Pcrs)
+{
+    /// <summary>The digest size of the bank, in octets.</summary>
+    public int DigestSize => Hash switch
+    {
+        "sha1" => 20,
+        "sha256" => 32,
+        "sha384" => 48,
+        "sha512" => 64,
+        _ => throw new EnrolmentFormatException($"unsupported PCR bank '{Hash}' (sha1, sha256, sha384, sha512)"),
+    };
+
+    /// <summary>tpm2-tools' spelling, e.g. <c>sha256:0,4,8,9,14</c>.</summary>
+    public override string ToString() => $"{Hash}:{string.Join(',', Pcrs)}";
+
+    public bool Equals(PcrBankSelection? other) => other is not null && Hash == other.Hash && Pcrs.SequenceEqual(other.Pcrs);
+
+    public override int GetHashCode() => HashCode.Combine(Hash, Pcrs.Count);
+}
+
+/// <summary>One acceptable set of clean-mode PCR values (a node may have several, e.g. before and after an update).</summary>
+public sealed record GoldenSet(string Name, IReadOnlyDictionary<int, byte[]> Values);
+
+/// <summary>
+/// What an operator enrols for one boot server (../shared/design/SYSTEM.md "Enrolment"): where it is
+/// plugged in, its two addresses, its attestation key, the PCRs that define clean mode and their
+/// golden values, and the secret sealed to them. The JSON form is the file the agent's
+/// <c>enrol</c> step writes and the controller reads; see docs/enrolment.md.
+/// </summary>
+public sealed record EnrolmentRecord
+{
+    public const int SecretLength = 32;
+
+    public required string Node { get; init; }
+    public required ulong DatapathId { get; init; }
+    public required uint Port { get; init; }
+    public required PhysicalAddress CleanMac { get; init; }
+    public required PhysicalAddress DirtyMac { get; init; }
+
+    /// <summary>The AK's TPM2B_PUBLIC, marshalled as the TPM returns it.</summary>
+    public required byte[] AkPublic { get; init; }
+
+    public required PcrBankSelection PcrSelection { get; init; }
+    public required IReadOnlyList<GoldenSet> GoldenSets { get; init; }
+
+    /// <summary>The random secret the agent sealed under the clean PCR policy; the controller checks proofs with it.</summary>
+    public required byte[] Secret { get; init; }
+
+    /// <summary>Checks every invariant; throws <see cref="EnrolmentFormatException"/> naming the first one broken.</summary>
+    public EnrolmentRecord Validated()
+    {
+        if (string.IsNullOrWhiteSpace(Node) || Node.Length > 64 || Node.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
+            throw new EnrolmentFormatException($"node name '{Node}' must be 1-64 characters of [A-Za-z0-9._-]");
+        // OpenFlow 1.3 §7.2.1: physical ports are numbered 1..OFPP_MAX (0xffffff00).
+        if (Port is 0 or > 0xffffff00)
+            throw new EnrolmentFormatException($"port {Port} is not a physical OpenFlow port number (1..0xffffff00)");
+        CheckUnicast(CleanMac, "clean_mac");
+        CheckUnicast(DirtyMac, "dirty_mac");
+        if (CleanMac.Equals(DirtyMac))
+            throw new EnrolmentFormatException("clean_mac and dirty_mac must differ");
+        if (AkPublic.Length < 4)
+            throw new EnrolmentFormatException("ak_public is too short to be a TPM2B_PUBLIC");
+        if (Secret.Length != SecretLength)
+            throw new EnrolmentFormatException($"secret must be {SecretLength} octets, not {Secret.Length}");
+        var size = PcrSelection.DigestSize;
+        if (PcrSelection.Pcrs.Count == 0)
+            throw new EnrolmentFormatException("pcr_selection selects no PCR");
+        if (PcrSelection.Pcrs.Any(p => p is < 0 or > 23) || PcrSelection.Pcrs.Distinct().Count() != PcrSelection.Pcrs.Count
+            || !PcrSelection.Pcrs.SequenceEqual(PcrSelection.Pcrs.Order()))
+            throw new EnrolmentFormatException($"pcr_selection {PcrSelection} must list distinct PCRs 0-23 in ascending order");
+        if (GoldenSets.Count == 0)
+            throw new EnrolmentFormatException("golden_sets is empty: no PCR values would ever be accepted");
+        foreach (var set in GoldenSets)
+        {
+            if (!set.Values.Keys.Order().SequenceEqual(PcrSelection.Pcrs))
+                throw new EnrolmentFormatException($"golden set '{set.Name}' must give exactly the PCRs of {PcrSelection}");
+            foreach (var (pcr, value) in set.Values)
+                if (value.Length != size)
+                    throw new EnrolmentFormatException($"golden set '{set.Name}' PCR {pcr} has {value.Length} octets, {PcrSelection.Hash} needs {size}");
+        }
+        if (GoldenSets.Select(s => s.Name).Distinct().Count() != GoldenSets.Count)
+            throw new EnrolmentFormatException("golden set names must be unique");
+        return this;
+    }
+
+    private static void CheckUnicast(PhysicalAddress mac, string field)
+    {
+        var b = mac.GetAddressBytes();
+        if (b.Length != 6 || (b[0] & 1) != 0 || b.All(x => x == 0))
+            throw new EnrolmentFormatException($"{field} {Format(mac)} must be a unicast, non-zero 48-bit MAC");
+    }
+
+    public static string Format(PhysicalAddress mac) => string.Join(':', mac.GetAddressBytes().Select(b => b.ToString("x2")));
+
+    public byte[] ToJson()
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("node", Node);
+            w.WriteString("datapath_id", $"0x{DatapathId:x16}");
+            w.WriteNumber("port", Port);
+            w.WriteString("clean_mac", Format(CleanMac));
+            w.WriteString("dirty_mac", Format(DirtyMac));
+            w.WriteString("ak_public", Convert.ToBase64String(AkPublic));
+            w.WriteString("pcr_selection", PcrSelection.ToString());
+            w.WriteStartArray("golden_sets");
+            foreach (var set in GoldenSets)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", set.Name);
+                w.WriteStartObject("pcrs");
+                foreach (var (pcr, value) in set.Values.OrderBy(kv => kv.Key))
+                    w.WriteString(pcr.ToString(), Convert.ToHexStringLower(value));
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteString("secret", Convert.ToBase64String(Secret));
+            w.WriteEndObject();
+        }
+        return stream.ToArray();
+    }
+
+    private static readonly string[] Keys =
+        ["node", "datapath_id", "port", "clean_mac", "dirty_mac", "ak_public", "pcr_selection", "golden_sets", "secret"];
+
+    /// <summary>Parses and validates one record; any defect is an <see cref="EnrolmentFormatException"/>.</summary>
+    public static EnrolmentRecord FromJson(ReadOnlySpan<byte> json)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = 8 });
+        }
+        catch (JsonException e)
+        {
+            throw new EnrolmentFormatException($"not valid JSON: {e.Message}");
+        }
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+                throw new EnrolmentFormatException("an enrolment record must be a JSON object");
+            foreach (var p in root.EnumerateObject())
+                if (!Keys.Contains(p.Name))
+                    throw new EnrolmentFormatException($"unknown key '{p.Name}'");
+            foreach (var k in Keys)
+                if (!root.TryGetProperty(k, out _))
+                    throw new EnrolmentFormatException($"missing key '{k}'");
+            if (root.EnumerateObject().Count() != Keys.Length)
+                throw new EnrolmentFormatException("a key is given more than once");
+            return new EnrolmentRecord
+            {
+                Node = Str(root, "node"),
+                DatapathId = ParseDpid(Str(root, "datapath_id")),
+                Port = root.GetProperty("port").TryGetUInt32(out var port) ? port : throw new EnrolmentFormatException("port must be an unsigned 32-bit integer"),
+                CleanMac = ParseMac(Str(root, "clean_mac"), "clean_mac"),
+                DirtyMac = ParseMac(Str(root, "dirty_mac"), "dirty_mac"),
+                AkPublic = Base64(Str(root, "ak_public"), "ak_public"),
+                PcrSelection = ParseSelection(Str(root, "pcr_selection")),
+                GoldenSets = ParseGoldenSets(root.GetProperty("golden_sets")),
+                Secret = Base64(Str(root, "secret"), "secret"),
+            }.Validated();
+        }
+    }
+
+    private static string Str(JsonElement root, string key) =>
+        root.GetProperty(key) is { ValueKind: JsonValueKind.String } e ? e.GetString()! : throw new EnrolmentFormatException($"'{key}' must be a string");
+
+    private static ulong ParseDpid(string s)
+    {
+        var hex = s.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? s[2..] : s.Replace(":", "");
+        return hex.Length is > 0 and <= 16 && ulong.TryParse(hex, System.Globalization.NumberStyles.AllowHexSpecifier, null, out var v)
+            ? v : throw new EnrolmentFormatException($"datapath_id '{s}' is not a 64-bit hex number");
+    }
+
+    public static PhysicalAddress ParseMac(string s, string field)
+    {
+        var parts = s.Split(':');
+        if (parts.Length != 6 || parts.Any(p => p.Length != 2 || !byte.TryParse(p, System.Globalization.NumberStyles.AllowHexSpecifier, null, out _)))
+            throw new EnrolmentFormatException($"{field} '{s}' is not a MAC address like 02:00:00:00:00:01");
+        return new PhysicalAddress(parts.Select(p => Convert.ToByte(p, 16)).ToArray());
+    }
+
+    private static byte[] Base64(string s, string field)
+    {
+        try { return Convert.FromBase64String(s); }
+        catch (FormatException) { throw new EnrolmentFormatException($"{field} is not valid base64"); }
+    }
+
+    /// <summary>Parses tpm2-tools' selection syntax for one bank, e.g. <c>sha256:0,4,8</c>.</summary>
+    public static PcrBankSelection ParseSelection(string s)
+    {
+        var colon = s.IndexOf(':');
+        if (colon <= 0 || s.IndexOf('+') >= 0)
+            throw new EnrolmentFormatException($"pcr_selection '{s}' must be one bank like sha256:0,4,8");
+        var pcrs = new List<int>();
+        foreach (var part in s[(colon + 1)..].Split(','))
+            pcrs.Add(int.TryParse(part, out var p) ? p : throw new EnrolmentFormatException($"pcr_selection '{s}': '{part}' is not a PCR index"));
+        var sel = new PcrBankSelection(s[..colon], pcrs);
+        _ = sel.DigestSize;
+        return sel;
+    }
+
+    private static List<GoldenSet> ParseGoldenSets(JsonElement e)
+    {
+        if (e.ValueKind != JsonValueKind.Array)
+            throw new EnrolmentFormatException("golden_sets must be an array");
+        var sets = new List<GoldenSet>();
+        foreach (var item in e.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Object || !item.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String
+                || !item.TryGetProperty("pcrs", out var pcrs) || pcrs.ValueKind != JsonValueKind.Object || item.EnumerateObject().Count() != 2)
+                throw new EnrolmentFormatException("each golden set must be {\"name\": string, \"pcrs\": {index: hex}}");
+            var values = new Dictionary<int, byte[]>();
+            foreach (var p in pcrs.EnumerateObject())
+            {
+                if (!int.TryParse(p.Name, out var index) || p.Value.ValueKind != JsonValueKind.String)
+                    throw new EnrolmentFormatException($"golden set '{name.GetString()}': '{p.Name}' must map a PCR index to a hex string");
+                try { values.Add(index, Convert.FromHexString(p.Value.GetString()!)); }
+                catch (Exception ex) when (ex is FormatException or ArgumentException)
+                {
+                    throw new EnrolmentFormatException($"golden set '{name.GetString()}' PCR {p.Name} is not a hex string (or is listed twice)");
+                }
+            }
+            sets.Add(new GoldenSet(name.GetString()!, values));
+        }
+        return sets;
+    }
+}
+
+/// <summary>The one exception for an enrolment record that cannot be used; the message names the defect.</summary>
+public sealed class EnrolmentFormatException(string reason) : Exception($"invalid enrolment: {reason}")
+{
+    public string Reason { get; } = reason;
+}
