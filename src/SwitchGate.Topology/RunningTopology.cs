@@ -130,12 +130,13 @@ public sealed class RunningTopology : IAsyncDisposable
         return new PingResult(from, to, result.Succeeded, result.StandardOutput + result.StandardError);
     }
 
-    /// <summary>The flow table of a switch as <c>ovs-ofctl -O OpenFlow13 dump-flows</c> prints it, one flow per entry.</summary>
-    public async Task<IReadOnlyList<string>> DumpFlowsAsync(string @switch, CancellationToken cancel = default)
+    /// <summary>The flow tables of a switch, read with <c>ovs-ofctl -O OpenFlow13 dump-flows</c> (OVS's own view, not the controller's).</summary>
+    public async Task<IReadOnlyList<OvsFlow>> DumpFlowsAsync(string @switch, CancellationToken cancel = default)
     {
         var result = await Run(cancel, "ovs-ofctl", "-O", "OpenFlow13", "dump-flows", Names.Bridge(Spec.Switch(@switch).Name)).ConfigureAwait(false);
         return result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Where(line => !line.StartsWith("OFPST_FLOW", StringComparison.Ordinal))
+            .Select(OvsFlow.Parse)
             .ToArray();
     }
 
