@@ -122,6 +122,14 @@ public static class OfpCodec
         writer.Advance(length);
     }
 
+    /// <summary>
+    /// Value equality of any two messages by their encoding (records holding byte arrays or lists compare those by
+    /// reference; this compares what goes on the wire, xid included).
+    /// </summary>
+    public static bool WireEquals(OfpMessage? a, OfpMessage? b) =>
+        ReferenceEquals(a, b) || (a is not null && b is not null && a.Type == b.Type
+            && Encode(a, OfpEncodeOptions.Verbatim).AsSpan().SequenceEqual(Encode(b, OfpEncodeOptions.Verbatim)));
+
     private static void CheckMatches(OfpMessage message)
     {
         switch (message)

@@ -118,7 +118,8 @@ public static class OfpTool
                 var i = 0;
                 foreach (var e in value.EnumerateArray())
                 {
-                    Render(sb, name == "oxm_fields" ? "oxm_fields" : $"[{i++}]", e, depth + 1);
+                    var label = name == "oxm_fields" ? "oxm_fields" : $"[{i++}]{ItemName(name, e)}";
+                    Render(sb, label, e, depth + 1);
                 }
 
                 break;
@@ -129,6 +130,41 @@ public static class OfpTool
                 sb.Append('\n').Append(indent).Append(name).Append(": ").Append(value.GetRawText());
                 break;
         }
+    }
+
+    /// <summary>" OFPAT_OUTPUT" etc. for items of action/instruction/band lists, from their type number.</summary>
+    private static string ItemName(string list, JsonElement item)
+    {
+        if (item.ValueKind != JsonValueKind.Object || !item.TryGetProperty("type", out var t) || !t.TryGetUInt16(out var type))
+        {
+            return string.Empty;
+        }
+
+        string? name = list switch
+        {
+            "actions" => Enum.IsDefined((ActionType)type) ? "OFPAT_" + Snake(((ActionType)type).ToString()) : null,
+            "instructions" => Enum.IsDefined((InstructionType)type) ? "OFPIT_" + Snake(((InstructionType)type).ToString()) : null,
+            "bands" => Enum.IsDefined((MeterBandType)type) ? "OFPMBT_" + Snake(((MeterBandType)type).ToString()) : null,
+            _ => null,
+        };
+        return name is null ? string.Empty : " " + name;
+    }
+
+    /// <summary>"CopyTtlOut" -> "COPY_TTL_OUT".</summary>
+    private static string Snake(string pascal)
+    {
+        var sb = new StringBuilder();
+        foreach (var c in pascal)
+        {
+            if (char.IsUpper(c) && sb.Length > 0)
+            {
+                sb.Append('_');
+            }
+
+            sb.Append(char.ToUpperInvariant(c));
+        }
+
+        return sb.ToString();
     }
 
     private static string Oxm(JsonElement oxm)

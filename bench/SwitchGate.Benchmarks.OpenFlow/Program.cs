@@ -1,0 +1,4 @@
+using BenchmarkDotNet.Running;
+
+// dotnet run -c Release --project bench/SwitchGate.Benchmarks.OpenFlow -- --filter '*'
+BenchmarkSwitcher.FromAssembly(typeof(SwitchGate.Benchmarks.OpenFlow.CodecBenchmarks).Assembly).Run(args);
