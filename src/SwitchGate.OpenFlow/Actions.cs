@@ -19,8 +19,9 @@ public abstract record OfpAction
     internal static int ListLength(IReadOnlyList<OfpAction> actions)
     {
         var n = 0;
-        foreach (var a in actions)
+        for (var index = 0; index < actions.Count; index++)
         {
+            var a = actions[index];
             n += a.Length;
         }
 
@@ -29,8 +30,9 @@ public abstract record OfpAction
 
     internal static void WriteList(ref WireWriter w, IReadOnlyList<OfpAction> actions)
     {
-        foreach (var a in actions)
+        for (var index = 0; index < actions.Count; index++)
         {
+            var a = actions[index];
             a.Write(ref w);
         }
     }

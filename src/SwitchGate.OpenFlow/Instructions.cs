@@ -19,8 +19,9 @@ public abstract record OfpInstruction
     internal static int ListLength(IReadOnlyList<OfpInstruction> instructions)
     {
         var n = 0;
-        foreach (var i in instructions)
+        for (var index = 0; index < instructions.Count; index++)
         {
+            var i = instructions[index];
             n += i.Length;
         }
 
@@ -29,8 +30,9 @@ public abstract record OfpInstruction
 
     internal static void WriteList(ref WireWriter w, IReadOnlyList<OfpInstruction> instructions)
     {
-        foreach (var i in instructions)
+        for (var index = 0; index < instructions.Count; index++)
         {
+            var i = instructions[index];
             i.Write(ref w);
         }
     }

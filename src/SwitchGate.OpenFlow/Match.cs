@@ -16,8 +16,9 @@ public sealed record Match(IReadOnlyList<OxmField> Fields)
     /// <summary>The first OpenFlow-basic field of that kind, or null.</summary>
     public OxmField? Get(OxmBasicField field)
     {
-        foreach (var f in Fields)
+        for (var index = 0; index < Fields.Count; index++)
         {
+            var f = Fields[index];
             if (f.BasicField == field)
             {
                 return f;
@@ -43,8 +44,9 @@ public sealed record Match(IReadOnlyList<OxmField> Fields)
         get
         {
             var length = 4;
-            foreach (var f in Fields)
+            for (var index = 0; index < Fields.Count; index++)
             {
+                var f = Fields[index];
                 length += f.WireLength;
             }
 
@@ -62,12 +64,18 @@ public sealed record Match(IReadOnlyList<OxmField> Fields)
     /// </summary>
     public void CheckPrerequisites()
     {
-        var seen = new HashSet<(ushort, byte, uint?)>();
-        foreach (var f in Fields)
+        for (var index = 0; index < Fields.Count; index++)
         {
-            if (!seen.Add((f.OxmClass, f.Field, f.Experimenter)))
+            var f = Fields[index];
+
+            // Matches are short; a quadratic scan avoids allocating on the encode path.
+            for (var j = 0; j < index; j++)
             {
-                throw new InvalidMatchException($"match: field {f.Name} appears more than once");
+                var g = Fields[j];
+                if (g.OxmClass == f.OxmClass && g.Field == f.Field && g.Experimenter == f.Experimenter)
+                {
+                    throw new InvalidMatchException($"match: field {f.Name} appears more than once");
+                }
             }
 
             if (f.HasMask)
@@ -178,8 +186,9 @@ public sealed record Match(IReadOnlyList<OxmField> Fields)
         var start = w.Position;
         w.U16(TypeOxm);
         w.U16((ushort)Length);
-        foreach (var f in Fields)
+        for (var index = 0; index < Fields.Count; index++)
         {
+            var f = Fields[index];
             f.Write(ref w);
         }
 

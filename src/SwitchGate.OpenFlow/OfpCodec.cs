@@ -189,7 +189,8 @@ public static class OfpCodec
         }
 
         var r = new WireReader(frame[OfpConstants.HeaderLength..], name);
-        var message = DecodeBody((OfpType)typeByte, version, ref r) with { Xid = xid };
+        var message = DecodeBody((OfpType)typeByte, version, ref r);
+        message.SetXidFromHeader(xid);
         r.End(name);
         return message;
     }

@@ -6,7 +6,13 @@ namespace SwitchGate.OpenFlow;
 /// </summary>
 public abstract record OfpMessage
 {
-    public uint Xid { get; init; }
+    private uint _xid;
+
+    public uint Xid
+    {
+        get => _xid;
+        init => _xid = value;
+    }
 
     public abstract OfpType Type { get; }
 
@@ -17,6 +23,9 @@ public abstract record OfpMessage
     internal abstract int BodyLength { get; }
 
     internal abstract void WriteBody(ref WireWriter w);
+
+    /// <summary>Lets the decoder set the header's xid on the message it just built, without a `with` copy.</summary>
+    internal void SetXidFromHeader(uint xid) => _xid = xid;
 }
 
 /// <summary>Base for messages that are a bare header (FEATURES_REQUEST, BARRIER_*, ...).</summary>
