@@ -1,0 +1,376 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net.NetworkInformation;
+using System.Threading.Channels;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using SwitchGate.Attestation;
+using SwitchGate.Attestation.Enrolment;
+using SwitchGate.BootAgent.Core;
+using SwitchGate.BootAgent.Hosting;
+using SwitchGate.BootAgent.Network;
+using SwitchGate.BootAgent.Tpm;
+using SwitchGate.Tpm.Client;
+using SwitchGate.Tpm.Transport;
+
+namespace SwitchGate.BootAgent;
+
+/// <summary>The command line (docs/agent.md "Commands"): one command per step, exit codes in <see cref="ExitCodes"/>.</summary>
+public static class AgentCommands
+{
+    private static readonly Option<string> TpmOption = new("--tpm")
+    {
+        Description = "TPM: tcp:HOST:PORT (swtpm, control channel on PORT+1) or device:PATH (e.g. device:/dev/tpmrm0)",
+        DefaultValueFactory = _ => TpmEndpoint.Default,
+        Recursive = true,
+    };
+
+    private static readonly Option<string> InterfaceOption = new("--interface")
+    {
+        Description = "The NIC the agent attests on and whose MAC it switches",
+        DefaultValueFactory = _ => "eth0",
+        Recursive = true,
+    };
+
+    private static readonly Option<string> StateDirOption = new("--state-dir")
+    {
+        Description = "Directory for the AK and sealed-secret blobs, node identity and admission",
+        DefaultValueFactory = _ => "/var/lib/switchgate-agent",
+        Recursive = true,
+    };
+
+    private static readonly Option<string?> NodeOption = new("--node")
+    {
+        Description = "Node name (enrol: required; other commands: overrides the enrolled name)",
+        Recursive = true,
+    };
+
+    private static readonly Option<bool> VerboseOption = new("--verbose") { Description = "Log every frame sent", Recursive = true };
+
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("SwitchGate boot server agent: measured launch, enrolment, attestation and departure over EtherType 0x88B5")
+        {
+            TpmOption, InterfaceOption, StateDirOption, NodeOption, VerboseOption,
+        };
+        root.Subcommands.Add(MeasureCommand());
+        root.Subcommands.Add(EnrolCommand());
+        root.Subcommands.Add(AttestCommand());
+        root.Subcommands.Add(DepartCommand());
+        root.Subcommands.Add(RebootCommand());
+        root.Subcommands.Add(StatusCommand());
+        return root;
+    }
+
+    private static Command MeasureCommand()
+    {
+        var command = new Command("measure", "The test rack's emulated measured launch: extend PCRs 0, 4, 8 and 9 (once per TPM reset)");
+        command.SetAction((parse, ct) => Guard(parse, async log =>
+        {
+            using var tpm = await Endpoint(parse).ConnectAsync(ct);
+            await MeasuredLaunch.RunAsync(tpm, ct: ct);
+            await LogPcrsAsync(tpm, log, ct);
+            log.LogInformation("measured");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command EnrolCommand()
+    {
+        var datapath = new Option<string>("--datapath-id") { Description = "The switch's datapath id (hex, e.g. 0x1)", Required = true };
+        var port = new Option<uint>("--port") { Description = "The OpenFlow port the node is plugged into", Required = true };
+        var clean = new Option<string>("--clean-mac") { Description = "Clean MAC (admitted while attested)", Required = true };
+        var dirty = new Option<string>("--dirty-mac") { Description = "Dirty MAC (always dropped by the switch)", Required = true };
+        var output = new Option<string>("--out") { Description = "Where to write the enrolment record (JSON)", Required = true };
+        var replace = new Option<bool>("--replace") { Description = "Replace an existing enrolment in the state directory (new AK and secret)" };
+        var command = new Command("enrol", "In clean mode: create the AK, seal a fresh secret to the clean PCRs, write the enrolment record")
+        {
+            datapath, port, clean, dirty, output, replace,
+        };
+        command.SetAction((parse, ct) => Guard(parse, async log =>
+        {
+            var node = parse.GetValue(NodeOption) ?? throw new AgentConfigurationException("enrol needs --node");
+            var state = State(parse);
+            if (state.IsEnrolled && !parse.GetValue(replace))
+            {
+                throw new AgentConfigurationException($"{state.Path} already holds an enrolment; pass --replace to create a new AK and secret");
+            }
+
+            var identity = new NodeIdentity(node, Mac(parse.GetValue(clean)!, "--clean-mac"), Mac(parse.GetValue(dirty)!, "--dirty-mac"));
+            var dpid = ParseDatapathId(parse.GetValue(datapath)!);
+            using var tpm = await Endpoint(parse).ConnectAsync(ct);
+            var record = await new AgentTpm(tpm, state).EnrolAsync(new EnrolRequest(identity, dpid, parse.GetValue(port), DateTimeOffset.UtcNow), ct);
+            var path = parse.GetValue(output)!;
+            var tmp = path + ".tmp";
+            await File.WriteAllBytesAsync(tmp, record.ToJson(), ct);
+            File.SetUnixFileMode(tmp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.Move(tmp, path, overwrite: true);
+            log.LogInformation("enrolled node={Node} golden={Golden} record={Path}", record.Node, record.GoldenSets[0].Name, path);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command AttestCommand()
+    {
+        var once = new Option<bool>("--once") { Description = "Exit after the first verdict (0 admitted, 2 denied, 3 revoked)" };
+        var stay = new Option<bool>("--stay") { Description = "Run as a service: keep renewing until SIGTERM or 'depart'" };
+        var timeout = new Option<double>("--timeout") { Description = "--once: give up after this many seconds without a verdict (exit 5)", DefaultValueFactory = _ => 30 };
+        var command = new Command("attest", "Attest over the NIC: HELLO, CHALLENGE, EVIDENCE, VERDICT") { once, stay, timeout };
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(once) == r.GetValue(stay))
+            {
+                r.AddError("give exactly one of --once or --stay");
+            }
+        });
+        command.SetAction((parse, ct) =>
+        {
+            if (parse.GetValue(stay))
+            {
+                return StayAsync(parse);
+            }
+
+            return Guard(parse, async log =>
+            {
+                var (state, identity, core) = Prepare(parse, once: true, restore: false);
+                using var link = OpenLink(parse, identity);
+                using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                limit.CancelAfter(TimeSpan.FromSeconds(parse.GetValue(timeout)));
+                var runner = new AgentRunner(core, link, Endpoint(parse), state, identity, log);
+                var code = await runner.RunAsync(core.Start(DateTimeOffset.UtcNow), null, limit.Token);
+                if (limit.IsCancellationRequested && !ct.IsCancellationRequested)
+                {
+                    log.LogWarning("no-answer timeout={Timeout}s", parse.GetValue(timeout));
+                    return ExitCodes.NoAnswer;
+                }
+
+                return code;
+            });
+        });
+        return command;
+    }
+
+    private static async Task<int> StayAsync(ParseResult parse)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        ConfigureLogging(builder.Logging, parse);
+        var result = new RunResult();
+        StateDirectory state;
+        NodeIdentity identity;
+        AgentCore core;
+        try
+        {
+            (state, identity, core) = Prepare(parse, once: false, restore: true);
+        }
+        catch (AgentConfigurationException e)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
+            return ExitCodes.Usage;
+        }
+
+        builder.Services.AddSingleton(result);
+        builder.Services.AddHostedService(sp => new AttestService(
+            async (ct, departs) =>
+            {
+                var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("switchgate-agent");
+                using var link = OpenLink(parse, identity);
+                var runner = new AgentRunner(core, link, Endpoint(parse), state, identity, log);
+                return await runner.RunAsync(core.Start(DateTimeOffset.UtcNow), departs, ct);
+            },
+            state.SocketPath,
+            result,
+            sp.GetRequiredService<IHostApplicationLifetime>(),
+            sp.GetRequiredService<ILogger<AttestService>>()));
+        using var host = builder.Build();
+        await host.RunAsync();
+        return result.ExitCode;
+    }
+
+    private static Command DepartCommand()
+    {
+        var force = new Option<bool>("--force") { Description = "Do not wait for the revocation (UNSAFE while the lease runs: see docs/agent.md)" };
+        var command = new Command("depart", "Leave clean mode: DEPART, wait for the revocation, extend PCR 14, switch to the dirty MAC") { force };
+        command.SetAction((parse, ct) => Guard(parse, async log =>
+        {
+            var state = State(parse);
+            var answer = await ControlSocket.RequestAsync(state.SocketPath, parse.GetValue(force) ? "depart force" : "depart", ct);
+            if (answer is not null)
+            {
+                log.LogInformation("service answered {Answer}", answer);
+                return answer.StartsWith("exit=", StringComparison.Ordinal) && int.TryParse(answer[5..], out var c) ? c : ExitCodes.Failure;
+            }
+
+            var (_, identity, core) = Prepare(parse, once: true, restore: true);
+            using var link = OpenLink(parse, identity);
+            var runner = new AgentRunner(core, link, Endpoint(parse), state, identity, log);
+            return await runner.RunAsync(core.RequestDepart(DateTimeOffset.UtcNow, parse.GetValue(force)), null, ct);
+        }));
+        return command;
+    }
+
+    private static Command RebootCommand()
+    {
+        var command = new Command("reboot", "Test rack: emulated reboot (TPM Shutdown + power cycle + Startup(CLEAR)), measured launch, clean MAC");
+        command.SetAction((parse, ct) => Guard(parse, async log =>
+        {
+            var state = State(parse);
+            var identity = Identity(parse, state);
+            var endpoint = Endpoint(parse);
+            await endpoint.PowerCycleAsync(ct);
+            using (var tpm = await endpoint.ConnectAsync(ct))
+            {
+                await MeasuredLaunch.RunAsync(tpm, ct: ct);
+                await LogPcrsAsync(tpm, log, ct);
+            }
+
+            // After a reboot the agent must start from HELLO(0) (docs/protocol.md §7.1).
+            state.SaveAdmission(null);
+            await NicAddress.SetAsync(parse.GetValue(InterfaceOption)!, identity.CleanMac, ct);
+            log.LogInformation("rebooted mac={Mac}", EnrolmentRecord.Format(identity.CleanMac));
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command StatusCommand()
+    {
+        var command = new Command("status", "Show mode (clean/dirty), PCRs, admission and whether a service is running");
+        command.SetAction((parse, ct) => Guard(parse, async log =>
+        {
+            var state = State(parse);
+            using (var tpm = await Endpoint(parse).ConnectAsync(ct))
+            {
+                var (_, values) = await tpm.PcrReadAsync(MeasuredLaunch.Selection, ct);
+                var mode = values[^1].Any(b => b != 0) ? "dirty" : values[0].All(b => b == 0) ? "unmeasured" : "clean";
+                log.LogInformation("mode={Mode}", mode);
+                await LogPcrsAsync(tpm, log, ct);
+            }
+
+            if (state.IsEnrolled)
+            {
+                var identity = state.LoadIdentity();
+                var iface = parse.GetValue(InterfaceOption)!;
+                var mac = NetworkInterface.GetAllNetworkInterfaces().FirstOrDefault(n => n.Name == iface)?.GetPhysicalAddress();
+                log.LogInformation("node={Node} clean_mac={Clean} dirty_mac={Dirty} nic={Nic} nic_mac={NicMac}", identity.Node,
+                    EnrolmentRecord.Format(identity.CleanMac), EnrolmentRecord.Format(identity.DirtyMac), iface,
+                    mac is null ? "absent" : EnrolmentRecord.Format(mac));
+            }
+            else
+            {
+                log.LogInformation("enrolled=false");
+            }
+
+            var admission = state.LoadAdmission();
+            log.LogInformation(admission is null || admission.LeaseEnd <= DateTimeOffset.UtcNow
+                ? "admission=none" : $"admission session={AgentCore.Hex(admission.Session)} lease-end={admission.LeaseEnd:O}");
+            log.LogInformation("service={Service}", File.Exists(state.SocketPath) && ControlSocket.IsServing(state.SocketPath) ? "running" : "stopped");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    // ---- helpers ----
+
+    private static (StateDirectory State, NodeIdentity Identity, AgentCore Core) Prepare(ParseResult parse, bool once, bool restore)
+    {
+        var state = State(parse);
+        var identity = Identity(parse, state);
+        var admission = restore ? state.LoadAdmission() : null;
+        var core = new AgentCore(new AgentOptions(identity.Node, identity.CleanMac) { Once = once }, admission);
+        return (state, identity, core);
+    }
+
+    private static PcapLink OpenLink(ParseResult parse, NodeIdentity identity)
+    {
+        var iface = parse.GetValue(InterfaceOption)!;
+        if (!NicAddress.Current(iface).Equals(identity.CleanMac))
+        {
+            throw new AgentConfigurationException(
+                $"{iface} has MAC {EnrolmentRecord.Format(NicAddress.Current(iface))}, not the clean MAC {EnrolmentRecord.Format(identity.CleanMac)}: the node is not in clean mode (run 'reboot')");
+        }
+
+        return PcapLink.Open(iface);
+    }
+
+    private static StateDirectory State(ParseResult parse) => new(parse.GetValue(StateDirOption)!);
+
+    private static TpmEndpoint Endpoint(ParseResult parse) => TpmEndpoint.Parse(parse.GetValue(TpmOption)!);
+
+    private static NodeIdentity Identity(ParseResult parse, StateDirectory state)
+    {
+        var identity = state.LoadIdentity();
+        return parse.GetValue(NodeOption) is { } node ? identity with { Node = node } : identity;
+    }
+
+    private static PhysicalAddress Mac(string text, string option)
+    {
+        try
+        {
+            return EnrolmentRecord.ParseMac(text, option);
+        }
+        catch (EnrolmentFormatException e)
+        {
+            throw new AgentConfigurationException(e.Reason);
+        }
+    }
+
+    private static ulong ParseDatapathId(string text)
+    {
+        var hex = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? text[2..] : text.Replace(":", "");
+        return hex.Length is > 0 and <= 16 && ulong.TryParse(hex, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var v)
+            ? v : throw new AgentConfigurationException($"--datapath-id '{text}' is not a 64-bit hex number");
+    }
+
+    private static async Task LogPcrsAsync(Tpm2 tpm, ILogger log, CancellationToken ct)
+    {
+        var selection = MeasuredLaunch.Selection;
+        var (_, values) = await tpm.PcrReadAsync(selection, ct);
+        foreach (var ((_, pcr), value) in selection.InOrder().Zip(values))
+        {
+            log.LogInformation("pcr sha256:{Pcr}={Value}", pcr, Convert.ToHexStringLower(value));
+        }
+    }
+
+    private static void ConfigureLogging(ILoggingBuilder logging, ParseResult parse)
+    {
+        logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+            o.UseUtcTimestamp = true;
+        });
+        logging.SetMinimumLevel(parse.GetValue(VerboseOption) ? LogLevel.Debug : LogLevel.Information);
+        logging.AddFilter("Microsoft", LogLevel.Warning);
+    }
+
+    /// <summary>Runs a command with a console logger; known errors become one line and their exit code, never a stack trace.</summary>
+    private static async Task<int> Guard(ParseResult parse, Func<ILogger, Task<int>> body)
+    {
+        using var factory = LoggerFactory.Create(b => ConfigureLogging(b, parse));
+        var log = factory.CreateLogger("switchgate-agent");
+        try
+        {
+            return await body(log);
+        }
+        catch (AgentConfigurationException e)
+        {
+            log.LogError("error: {Message}", e.Message);
+            return ExitCodes.Usage;
+        }
+        catch (Exception e) when (e is NotCleanException or AlreadyMeasuredException)
+        {
+            log.LogError("not-clean reason=\"{Message}\"", e.Message);
+            return ExitCodes.NotClean;
+        }
+        catch (Exception e) when (e is TpmException or TpmTransportException or LinkException or IOException or UnauthorizedAccessException
+                                      or EnrolmentFormatException)
+        {
+            log.LogError("failed reason=\"{Message}\"", e.Message);
+            return ExitCodes.Failure;
+        }
+    }
+}

@@ -1,0 +1,238 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using SwitchGate.Attestation;
+using SwitchGate.BootAgent.Core;
+using SwitchGate.BootAgent.Network;
+using SwitchGate.BootAgent.Tpm;
+using SwitchGate.Tpm.Client;
+using SwitchGate.Tpm.Transport;
+
+namespace SwitchGate.BootAgent.Hosting;
+
+/// <summary>A request to depart, from the control socket; completed with the exit code when the run ends.</summary>
+public sealed record DepartRequest(bool Force, TaskCompletionSource<int> Done);
+
+/// <summary>
+/// The thin I/O shell around <see cref="AgentCore"/>: feeds it received frames, timer ticks and depart requests,
+/// and runs the actions it returns — frames through <see cref="PcapLink"/>, TPM work through <see cref="AgentTpm"/>,
+/// the dirty mark and the MAC change through <see cref="MeasuredLaunch"/> and <see cref="NicAddress"/>.
+/// </summary>
+public sealed class AgentRunner(
+    AgentCore core,
+    PcapLink link,
+    TpmEndpoint tpmEndpoint,
+    StateDirectory state,
+    NodeIdentity identity,
+    ILogger logger,
+    TimeProvider? clock = null)
+{
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private readonly List<DepartRequest> _waiting = [];
+    private bool _linkClosed;
+
+    private DateTimeOffset Now => _clock.GetUtcNow();
+
+    /// <summary>Runs until the core stops (exit code of its outcome) or <paramref name="ct"/> is cancelled (exit 0).</summary>
+    public async Task<int> RunAsync(IReadOnlyList<AgentAction> initial, ChannelReader<DepartRequest>? departs, CancellationToken ct)
+    {
+        var pending = new Queue<AgentAction>(initial);
+        try
+        {
+            while (true)
+            {
+                while (pending.TryDequeue(out var action))
+                {
+                    if (action is Stop stop)
+                    {
+                        return Finish(ExitCodes.Of(stop.Outcome));
+                    }
+
+                    foreach (var next in await ExecuteAsync(action, ct).ConfigureAwait(false))
+                    {
+                        pending.Enqueue(next);
+                    }
+                }
+
+                foreach (var next in await WaitForInputAsync(departs, ct).ConfigureAwait(false))
+                {
+                    pending.Enqueue(next);
+                }
+            }
+        }
+        catch (AgentAbortException e)
+        {
+            return Finish(e.ExitCode);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            logger.LogInformation("stopped state={State}", core.State);
+            return Finish(ExitCodes.Ok);
+        }
+    }
+
+    private int Finish(int code)
+    {
+        foreach (var d in _waiting)
+        {
+            d.Done.TrySetResult(code);
+        }
+
+        return code;
+    }
+
+    private async Task<IReadOnlyList<AgentAction>> WaitForInputAsync(ChannelReader<DepartRequest>? departs, CancellationToken ct)
+    {
+        if (!_linkClosed && link.Frames.TryRead(out var raw))
+        {
+            return OnRaw(raw);
+        }
+
+        if (departs is not null && departs.TryRead(out var request))
+        {
+            _waiting.Add(request);
+            logger.LogInformation("depart-requested force={Force}", request.Force);
+            return core.RequestDepart(Now, request.Force);
+        }
+
+        var deadline = core.NextDeadline;
+        if (deadline is { } d && d <= Now)
+        {
+            return core.OnTimer(Now);
+        }
+
+        using var wake = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var waits = new List<Task> { Task.Delay(deadline is { } dl ? dl - Now : Timeout.InfiniteTimeSpan, _clock, wake.Token) };
+        if (!_linkClosed)
+        {
+            waits.Add(link.Frames.WaitToReadAsync(wake.Token).AsTask());
+        }
+
+        if (departs is not null)
+        {
+            waits.Add(departs.WaitToReadAsync(wake.Token).AsTask());
+        }
+
+        await Task.WhenAny(waits).ConfigureAwait(false);
+        wake.Cancel();
+        ct.ThrowIfCancellationRequested();
+        return [];
+    }
+
+    private IReadOnlyList<AgentAction> OnRaw(byte[] raw)
+    {
+        AttestationFrameContent frame;
+        try
+        {
+            frame = EthernetFraming.Parse(raw);
+        }
+        catch (AttestationFormatException e)
+        {
+            // docs/protocol.md §10: the agent ignores malformed input.
+            logger.LogDebug("ignored malformed frame: {Reason}", e.Message);
+            return [];
+        }
+
+        var before = core.Ignored;
+        var actions = core.OnFrame(frame, Now);
+        if (core.Ignored != before)
+        {
+            logger.LogInformation("ignored {Type} session={Session} from={Source} to={Destination} state={State}",
+                frame.Message.Type, AgentCore.Hex(frame.Message.SessionId), frame.Source, frame.Destination, core.State);
+        }
+
+        return actions;
+    }
+
+    private async Task<IReadOnlyList<AgentAction>> ExecuteAsync(AgentAction action, CancellationToken ct)
+    {
+        switch (action)
+        {
+            case SendMessage send:
+                link.Send(EthernetFraming.Build(identity.CleanMac, AttestationFrame.ControllerDestination, send.Message));
+                logger.LogDebug("sent {Type} session={Session}", send.Message.Type, AgentCore.Hex(send.Message.SessionId));
+                return [];
+            case Report report:
+                logger.Log(report.Warning ? LogLevel.Warning : LogLevel.Information, "{Line}", report.Line);
+                return [];
+            case AdmissionChanged changed:
+                state.SaveAdmission(changed.Admission);
+                return [];
+            case ProduceEvidence produce:
+                return await ProduceEvidenceAsync(produce, ct).ConfigureAwait(false);
+            case ProduceDepartProof prove:
+                return await ProveDepartureAsync(prove, ct).ConfigureAwait(false);
+            case LeaveCleanMode leave:
+                await LeaveCleanModeAsync(leave, ct).ConfigureAwait(false);
+                return [];
+            default:
+                throw new InvalidOperationException($"unknown action {action}");
+        }
+    }
+
+    private async Task<IReadOnlyList<AgentAction>> ProduceEvidenceAsync(ProduceEvidence produce, CancellationToken ct)
+    {
+        try
+        {
+            using var tpm = await tpmEndpoint.ConnectAsync(ct).ConfigureAwait(false);
+            var evidence = await new AgentTpm(tpm, state)
+                .ProduceEvidenceAsync(produce.Session, produce.Nonce, produce.PcrSelection, identity.CleanMac, ct).ConfigureAwait(false);
+            return core.OnEvidence(evidence, Now);
+        }
+        catch (NotCleanException e)
+        {
+            return core.OnEvidenceFailed(e.Message, notClean: true, Now);
+        }
+        catch (Exception e) when (e is TpmException or TpmTransportException or AgentConfigurationException or AttestationFormatException
+                                      or ArgumentException)
+        {
+            return core.OnEvidenceFailed(e.Message, notClean: false, Now);
+        }
+    }
+
+    private async Task<IReadOnlyList<AgentAction>> ProveDepartureAsync(ProduceDepartProof prove, CancellationToken ct)
+    {
+        try
+        {
+            using var tpm = await tpmEndpoint.ConnectAsync(ct).ConfigureAwait(false);
+            var proof = await new AgentTpm(tpm, state).ProduceDepartProofAsync(prove.Session, prove.Nonce, identity.CleanMac, ct)
+                .ConfigureAwait(false);
+            return core.OnDepartProof(prove.Session, proof, Now);
+        }
+        catch (Exception e) when (e is NotCleanException or TpmException or TpmTransportException or AgentConfigurationException)
+        {
+            return core.OnDepartProofFailed(e.Message, Now);
+        }
+    }
+
+    /// <summary>
+    /// docs/agent.md "Safety ordering": the dirty mark goes into PCR 14 first; only if that succeeded does the NIC
+    /// take the dirty MAC. If the TPM cannot be reached the agent stays on the clean MAC and fails.
+    /// </summary>
+    private async Task LeaveCleanModeAsync(LeaveCleanMode leave, CancellationToken ct)
+    {
+        try
+        {
+            using var tpm = await tpmEndpoint.ConnectAsync(ct).ConfigureAwait(false);
+            await MeasuredLaunch.ExtendDirtyMarkAsync(tpm, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TpmException or TpmTransportException)
+        {
+            logger.LogError("taint-failed reason=\"{Reason}\" nic=clean", e.Message);
+            throw new AgentAbortException(ExitCodes.Failure);
+        }
+
+        logger.LogInformation("tainted pcr={Pcr} event=\"{Event}\"", MeasuredLaunch.DirtyMarkPcr, MeasuredLaunch.DirtyMarkEvent);
+        link.Dispose();
+        _linkClosed = true;
+        await NicAddress.SetAsync(link.InterfaceName, identity.DirtyMac, ct).ConfigureAwait(false);
+        state.SaveAdmission(null);
+        logger.LogInformation("dirty mac={Mac} confirmed={Confirmed} why=\"{Why}\"",
+            SwitchGate.Attestation.Enrolment.EnrolmentRecord.Format(identity.DirtyMac), leave.RevocationConfirmed ? "true" : "false", leave.Why);
+    }
+}
+
+/// <summary>Ends a run with an exit code after the cause was logged.</summary>
+public sealed class AgentAbortException(int exitCode) : Exception($"agent stopped with exit code {exitCode}")
+{
+    public int ExitCode { get; } = exitCode;
+}

@@ -1,0 +1,3 @@
+using SwitchGate.BootAgent;
+
+return await AgentCommands.Build().Parse(args).InvokeAsync().ConfigureAwait(false);

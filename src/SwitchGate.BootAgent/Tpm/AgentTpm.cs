@@ -1,0 +1,165 @@
+using System.Net.NetworkInformation;
+using System.Security.Cryptography;
+using SwitchGate.Attestation;
+using SwitchGate.Attestation.Enrolment;
+using SwitchGate.Tpm.Client;
+using SwitchGate.Tpm.Marshalling;
+using SwitchGate.Tpm.Structures;
+
+namespace SwitchGate.BootAgent.Tpm;
+
+/// <summary>The TPM is not in the clean configuration: the secret's PolicyPCR fails (or a launch PCR is missing).</summary>
+public sealed class NotCleanException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>What the operator supplies for <c>enrol</c>; the rest comes from the TPM.</summary>
+public sealed record EnrolRequest(NodeIdentity Identity, ulong DatapathId, uint Port, DateTimeOffset Now);
+
+/// <summary>
+/// The agent's TPM operations, built from <see cref="Tpm2"/> and <see cref="PcrSealing"/>. The storage primary
+/// (ECC P-256 SRK, standard template) is recreated per operation — the same template gives the same key after
+/// every reboot, so the AK and the sealed secret, kept as blobs in the state directory, reload under it. At most
+/// two transient objects are loaded at once (swtpm has three slots) and every one is flushed, also on failure.
+/// </summary>
+public sealed class AgentTpm(Tpm2 tpm, StateDirectory state)
+{
+    /// <summary>
+    /// Enrolment, in clean mode after the measured launch: a fresh AK (restricted ECC P-256 ECDSA signing key,
+    /// noDA) and a fresh 32-byte secret sealed under PolicyPCR(sha256:0,4,8,9,14 = the current values).
+    /// </summary>
+    public async Task<EnrolmentRecord> EnrolAsync(EnrolRequest request, CancellationToken ct = default)
+    {
+        var selection = MeasuredLaunch.Selection;
+        var (_, values) = await tpm.PcrReadAsync(selection, ct).ConfigureAwait(false);
+        var indices = selection.InOrder().Select(p => p.Pcr).ToList();
+        var byPcr = indices.Zip(values).ToDictionary(p => p.First, p => p.Second);
+        if (byPcr[MeasuredLaunch.DirtyMarkPcr].Any(b => b != 0))
+        {
+            throw new NotCleanException("PCR 14 carries the dirty mark: enrol only in clean mode (reboot first)");
+        }
+
+        if (byPcr[MeasuredLaunch.FirmwarePcr].All(b => b == 0))
+        {
+            throw new NotCleanException("PCR 0 is zero: run 'switchgate-agent measure' (the measured launch) before enrolling");
+        }
+
+        var secret = await tpm.GetRandomAsync(EnrolmentRecord.SecretLength, ct).ConfigureAwait(false);
+        CreatedObject ak;
+        CreatedObject sealedSecret;
+        await using (var srk = await CreateSrkAsync(ct).ConfigureAwait(false))
+        {
+            ak = await tpm.CreateAsync(srk.Handle, TpmTemplates.EccAttestationKey(), ct: ct).ConfigureAwait(false);
+            sealedSecret = await tpm.SealAsync(srk.Handle, secret, selection, values, ct).ConfigureAwait(false);
+        }
+
+        state.SaveKeys(ak, sealedSecret);
+        state.SaveIdentity(request.Identity);
+        return new EnrolmentRecord
+        {
+            Node = request.Identity.Node,
+            DatapathId = request.DatapathId,
+            Port = request.Port,
+            CleanMac = request.Identity.CleanMac,
+            DirtyMac = request.Identity.DirtyMac,
+            AkPublic = Tpm2bPublic.ToBytes(ak.Public),
+            PcrSelection = EnrolmentRecord.ParseSelection(MeasuredLaunch.SelectionText),
+            GoldenSets = [new GoldenSet($"enrolled-{request.Now.UtcDateTime:yyyy-MM-dd}", byPcr)],
+            Secret = secret,
+        }.Validated();
+    }
+
+    /// <summary>
+    /// Unseals the secret in a policy session (StartAuthSession + PolicyPCR + Unseal). A policy failure means the
+    /// PCRs are not the clean values sealed at enrolment: <see cref="NotCleanException"/>.
+    /// </summary>
+    public async Task<byte[]> UnsealSecretAsync(CancellationToken ct = default)
+    {
+        var sealedSecret = state.LoadSealedSecret();
+        await using var srk = await CreateSrkAsync(ct).ConfigureAwait(false);
+        try
+        {
+            return await tpm.UnsealWithPcrPolicyAsync(srk.Handle, sealedSecret, MeasuredLaunch.Selection, ct).ConfigureAwait(false);
+        }
+        catch (TpmException e) when (IsPolicyFailure(e))
+        {
+            throw new NotCleanException($"the secret does not unseal: {e.ResponseCode}", e);
+        }
+    }
+
+    /// <summary>
+    /// The attestation step for one CHALLENGE: unseal the secret, TPM2_Quote(AK, qualifyingData = nonce) over the
+    /// challenged selection (TPM_RC_RETRY after a restart is retried by <see cref="Tpm2"/>), read the quoted PCRs,
+    /// and compute the proof over nonce, session and clean MAC. The secret is wiped before returning.
+    /// </summary>
+    public async Task<Evidence> ProduceEvidenceAsync(ulong session, byte[] nonce, byte[] pcrSelection, PhysicalAddress cleanMac,
+        CancellationToken ct = default)
+    {
+        var quoteSelection = ParseSelection(pcrSelection);
+        var secret = await UnsealSecretAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var ak = state.LoadAk();
+            QuoteResult quote;
+            await using (var srk = await CreateSrkAsync(ct).ConfigureAwait(false))
+            await using (var loaded = await tpm.LoadAsync(srk.Handle, ak, ct: ct).ConfigureAwait(false))
+            {
+                quote = await tpm.QuoteAsync(loaded.Handle, nonce, quoteSelection, ct: ct).ConfigureAwait(false);
+            }
+
+            var (_, values) = await tpm.PcrReadAsync(quoteSelection, ct).ConfigureAwait(false);
+            var proof = AttestationProof.ComputeEvidenceProof(secret, nonce, session, cleanMac);
+            return new Evidence(session, quote.Attest, quote.Signature.ToBytes(), values.Select(v => (ReadOnlyMemory<byte>)v), proof);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+    }
+
+    /// <summary>The DEPART proof (docs/protocol.md §8): needs the secret, so only a clean TPM can depart with proof.</summary>
+    public async Task<byte[]> ProduceDepartProofAsync(ulong session, byte[] nonce, PhysicalAddress cleanMac, CancellationToken ct = default)
+    {
+        var secret = await UnsealSecretAsync(ct).ConfigureAwait(false);
+        try
+        {
+            return AttestationProof.ComputeDepartProof(secret, nonce, session, cleanMac);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+    }
+
+    /// <summary>The AK's public area and qualified name (for status and tests).</summary>
+    public async Task<(TpmtPublic Public, byte[] QualifiedName)> ReadAkAsync(CancellationToken ct = default)
+    {
+        var ak = state.LoadAk();
+        await using var srk = await CreateSrkAsync(ct).ConfigureAwait(false);
+        await using var loaded = await tpm.LoadAsync(srk.Handle, ak, ct: ct).ConfigureAwait(false);
+        var (pub, _, qualified) = await tpm.ReadPublicAsync(loaded.Handle, ct).ConfigureAwait(false);
+        return (pub, qualified);
+    }
+
+    private Task<TransientObject> CreateSrkAsync(CancellationToken ct) =>
+        tpm.CreatePrimaryAsync(TpmRh.Owner, TpmTemplates.EccStorageKey(), ct: ct);
+
+    /// <summary>
+    /// TPM_RC_POLICY_FAIL from Unseal: the session's policy digest is not the object's authPolicy, i.e. the PCRs
+    /// differ from the sealed values; TPM_RC_PCR_CHANGED: a PCR changed between PolicyPCR and Unseal (Part 2, §6.6).
+    /// </summary>
+    private static bool IsPolicyFailure(TpmException e) => e.ResponseCode.BaseCode is 0x09D or 0x128;
+
+    private static TpmlPcrSelection ParseSelection(byte[] bytes)
+    {
+        try
+        {
+            var r = new TpmReader(bytes);
+            var selection = TpmlPcrSelection.Read(ref r);
+            r.EnsureEnd("TPML_PCR_SELECTION");
+            return selection;
+        }
+        catch (TpmFormatException e)
+        {
+            throw new AgentConfigurationException($"the CHALLENGE's PCR selection does not parse: {e.Message}");
+        }
+    }
+}
