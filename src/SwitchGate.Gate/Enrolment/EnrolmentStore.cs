@@ -1,0 +1,162 @@
+using SwitchGate.Attestation.Enrolment;
+using SwitchGate.Gate.Policy;
+
+namespace SwitchGate.Gate.Enrolment;
+
+/// <summary>The usable records of an enrolment directory and the files that were refused, each with its reason.</summary>
+public sealed record EnrolmentSnapshot(IReadOnlyList<EnrolmentRecord> Records, IReadOnlyList<string> Rejected);
+
+/// <summary>
+/// File-based enrolments: a directory of <c>&lt;node&gt;.json</c> files, each one EnrolmentRecord JSON.
+/// A bad file is refused with an error naming the file and the defect, and the others load anyway
+/// (decision in docs/gate.md: one typo must not lock every boot server out; a refused node is simply not
+/// enrolled, which fails closed). Writes are durable: temp file, fsync, rename, fsync of the directory.
+/// </summary>
+public sealed class EnrolmentStore
+{
+    public const string Extension = ".json";
+
+    public EnrolmentStore(string directory)
+    {
+        if (string.IsNullOrWhiteSpace(directory))
+            throw new ArgumentException("the enrolment directory is not set", nameof(directory));
+        Directory = Path.GetFullPath(directory);
+    }
+
+    public string Directory { get; }
+
+    /// <summary>
+    /// Reads every <c>*.json</c> file. Refused: a file that does not parse or validate, a file whose name is not
+    /// its node name, an AK the TPM library cannot import, and every record that shares a (datapath, port), a
+    /// clean MAC or a dirty MAC (anywhere) with another one — all of them, since which one is right is unknown.
+    /// A missing directory is an error (<see cref="DirectoryNotFoundException"/>): a mistyped path must not look
+    /// like "nobody is enrolled".
+    /// </summary>
+    public EnrolmentSnapshot Load()
+    {
+        if (!System.IO.Directory.Exists(Directory))
+            throw new DirectoryNotFoundException($"enrolment directory {Directory} does not exist");
+        var rejected = new List<string>();
+        var loaded = new List<(string File, EnrolmentRecord Record)>();
+        foreach (var path in System.IO.Directory.EnumerateFiles(Directory, "*" + Extension).Order(StringComparer.Ordinal))
+        {
+            var file = Path.GetFileName(path);
+            try
+            {
+                var record = EnrolmentRecord.FromJson(File.ReadAllBytes(path));
+                if (file != record.Node + Extension)
+                    throw new EnrolmentFormatException($"the file of node '{record.Node}' must be named {record.Node}{Extension}");
+                NodeEnrolment.From(record).Dispose(); // the AK must import
+                loaded.Add((file, record));
+            }
+            catch (Exception e) when (e is EnrolmentFormatException or IOException or UnauthorizedAccessException)
+            {
+                rejected.Add($"{file}: {e.Message}");
+            }
+        }
+
+        var clashes = new HashSet<string>();
+        void FindClashes<TKey>(Func<EnrolmentRecord, TKey> key, string what) where TKey : notnull
+        {
+            foreach (var group in loaded.GroupBy(l => key(l.Record)).Where(g => g.Count() > 1))
+                foreach (var (file, _) in group)
+                    if (clashes.Add(file))
+                        rejected.Add($"{file}: invalid enrolment: {what} is also enrolled in {string.Join(", ", group.Select(g => g.File).Where(f => f != file))}");
+        }
+        FindClashes(r => (r.DatapathId, r.Port), "its datapath and port");
+        var macs = loaded.SelectMany(l => new[] { (l.File, Mac: EnrolmentRecord.Format(l.Record.CleanMac)), (l.File, Mac: EnrolmentRecord.Format(l.Record.DirtyMac)) })
+            .GroupBy(x => x.Mac).Where(g => g.Select(x => x.File).Distinct().Count() > 1);
+        foreach (var group in macs)
+            foreach (var file in group.Select(x => x.File).Distinct())
+                if (clashes.Add(file))
+                    rejected.Add($"{file}: invalid enrolment: MAC {group.Key} is also enrolled in {string.Join(", ", group.Select(x => x.File).Where(f => f != file).Distinct())}");
+
+        return new EnrolmentSnapshot(loaded.Where(l => !clashes.Contains(l.File)).Select(l => l.Record).ToList(), rejected);
+    }
+
+    /// <summary>Writes (or replaces) a node's record durably; the record is validated first.</summary>
+    public void Save(EnrolmentRecord record)
+    {
+        record.Validated();
+        DurableFile.WriteAllBytes(Path.Combine(Directory, record.Node + Extension), record.ToJson());
+    }
+
+    /// <summary>Removes a node's record (durably: the directory is synced). False when there was none.</summary>
+    public bool Delete(string node)
+    {
+        var path = Path.Combine(Directory, node + Extension);
+        if (!File.Exists(path) || Path.GetDirectoryName(Path.GetFullPath(path)) != Directory)
+            return false;
+        File.Delete(path);
+        DurableFile.SyncDirectory(Directory);
+        return true;
+    }
+
+    /// <summary>A cheap fingerprint of the directory (names, sizes, write times) for polling.</summary>
+    public string Fingerprint()
+    {
+        if (!System.IO.Directory.Exists(Directory))
+            return "";
+        return string.Join('|', new DirectoryInfo(Directory).EnumerateFiles("*" + Extension)
+            .OrderBy(f => f.Name, StringComparer.Ordinal)
+            .Select(f => $"{f.Name}:{f.Length}:{f.LastWriteTimeUtc.Ticks}"));
+    }
+}
+
+/// <summary>Crash-safe whole-file writes: a reader sees the old content or the new one, never a mix.</summary>
+public static class DurableFile
+{
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> content)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(content);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true); // rename(2): atomic within a file system
+            SyncDirectory(directory);
+        }
+        finally
+        {
+            if (File.Exists(temp))
+                File.Delete(temp);
+        }
+    }
+
+    /// <summary>fsync(2) of the directory, so that the rename itself survives a power loss (.NET cannot open a directory as a file).</summary>
+    public static void SyncDirectory(string directory)
+    {
+        if (!OperatingSystem.IsLinux())
+            return;
+        int fd = Native.open(directory, Native.O_RDONLY);
+        if (fd < 0)
+            throw new IOException($"cannot open directory {directory} to sync it (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()})");
+        try
+        {
+            if (Native.fsync(fd) != 0)
+                throw new IOException($"fsync of directory {directory} failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()})");
+        }
+        finally
+        {
+            Native.close(fd);
+        }
+    }
+
+    private static class Native
+    {
+        public const int O_RDONLY = 0; // <fcntl.h>; a directory opens read-only without O_DIRECTORY
+
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+        public static extern int open([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string path, int flags);
+
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+        public static extern int fsync(int fd);
+
+        [System.Runtime.InteropServices.DllImport("libc")]
+        public static extern int close(int fd);
+    }
+}

@@ -1,0 +1,206 @@
+using Microsoft.Extensions.Logging;
+using SwitchGate.Controller.Pipeline;
+using SwitchGate.Gate.Audit;
+using SwitchGate.Gate.Enrolment;
+using SwitchGate.Gate.Policy;
+using SwitchGate.OpenFlow;
+
+namespace SwitchGate.Gate;
+
+/// <summary>
+/// The thin I/O around <see cref="GatePolicy"/>: serialises policy calls with one lock, writes audit entries
+/// before anything they describe is sent, sends PACKET_OUTs, runs barrier-confirmed batches and feeds their
+/// outcome back to the policy. Admission state lives here (in the policy), not in the per-switch apps, so it
+/// survives switch reconnects; it lives in memory only, so a controller restart admits nobody until they
+/// attest again (docs/gate.md "Restarts").
+/// </summary>
+public sealed class GateService : IDisposable
+{
+    private readonly GatePolicy _policy;
+    private readonly object _lock = new();
+    private readonly object _reloadLock = new();
+    private readonly IGateSwitches _switches;
+    private readonly EnrolmentStore _store;
+    private readonly AuditLog _audit;
+    private readonly TimeProvider _time;
+    private readonly ILogger _log;
+    private int _batchesInFlight;
+    private string _fingerprint = "";
+
+    /// <summary>Loads the enrolments (a missing directory throws <see cref="DirectoryNotFoundException"/>) and opens the audit log.</summary>
+    public GateService(GateOptions options, IGateSwitches switches, TimeProvider time, ILogger<GateService> log)
+    {
+        options.EnsureValid();
+        Options = options;
+        _switches = switches;
+        _time = time;
+        _log = log;
+        _store = new EnrolmentStore(options.EnrolmentDirectory);
+        _audit = new AuditLog(options.AuditLogPath);
+        _policy = new GatePolicy(options);
+        AppFactory = new GateAppFactory(this);
+        Reload();
+    }
+
+    public GateOptions Options { get; }
+
+    /// <summary>The table-0 app to register with the controller's pipeline.</summary>
+    public ISwitchAppFactory AppFactory { get; }
+
+    public GateCounters Counters => _policy.Counters;
+
+    public EnrolmentStore Enrolments => _store;
+
+    public AuditLog AuditLog => _audit;
+
+    /// <summary>Raised after each audit entry is durable (verdicts, failed installs, enrolment changes), on any thread.</summary>
+    public event Action<AuditEntry>? Audited;
+
+    /// <summary>Barrier-confirmed batches not yet answered.</summary>
+    public int BatchesInFlight => Volatile.Read(ref _batchesInFlight);
+
+    public GateStatus Status()
+    {
+        lock (_lock)
+            return _policy.Status(_time.GetUtcNow());
+    }
+
+    /// <summary>
+    /// Re-reads the enrolment directory: added nodes get their flows, changed and removed ones are revoked
+    /// (barrier-confirmed) and their flows replaced or deleted. Refused files are logged and audited.
+    /// </summary>
+    public EnrolmentChanges Reload()
+    {
+        lock (_reloadLock)
+        {
+            _fingerprint = _store.Fingerprint();
+            var snapshot = _store.Load();
+            foreach (var problem in snapshot.Rejected)
+                _log.LogError("enrolment refused: {Problem}", problem);
+            var output = new GateOutput();
+            EnrolmentChanges changes;
+            lock (_lock)
+                changes = _policy.SetEnrolments(snapshot.Records, snapshot.Rejected, _time.GetUtcNow(), output);
+            if (!changes.IsEmpty)
+                _log.LogInformation("enrolments: {Count} nodes ({Added} added, {Changed} changed, {Removed} removed)",
+                    snapshot.Records.Count, changes.Added.Count, changes.Changed.Count, changes.Removed.Count);
+            Perform(output, 0, null);
+            return changes;
+        }
+    }
+
+    /// <summary>Reloads if the directory's files changed since the last load (for polling).</summary>
+    public EnrolmentChanges? ReloadIfChanged() => _store.Fingerprint() == _fingerprint ? null : Reload();
+
+    /// <summary>The controller's lease clock (call periodically).</summary>
+    public void Tick() => Step(0, null, (p, now, o) => p.Tick(now, o));
+
+    /// <summary>Runs a policy step under the lock and performs its output; same-switch messages go to <paramref name="sameSwitch"/> if given.</summary>
+    internal void Step(ulong dpid, List<OfpMessage>? sameSwitch, Action<GatePolicy, DateTimeOffset, GateOutput> step, DateTimeOffset? now = null)
+    {
+        var output = new GateOutput();
+        lock (_lock)
+            step(_policy, now ?? _time.GetUtcNow(), output);
+        if (!output.IsEmpty)
+            Perform(output, dpid, sameSwitch);
+    }
+
+    internal void ColdStart(ulong dpid, IEnumerable<PortDesc> ports, DateTimeOffset now, List<OfpMessage> output)
+    {
+        lock (_lock)
+            _policy.ColdStart(dpid, ports, now, output);
+    }
+
+    private void Perform(GateOutput output, ulong dpid, List<OfpMessage>? sameSwitch)
+    {
+        // Audit first: a VERDICT is only sent once its record is on disk.
+        if (output.Audit.Count > 0)
+        {
+            _audit.Append(output.Audit);
+            foreach (var entry in output.Audit)
+            {
+                if (entry.Event == "verdict" && _log.IsEnabled(LogLevel.Information))
+                    _log.LogInformation("{Verdict} {Node} session {Session:X16}: {Reason}{Cause} ({Detail})", entry.Verdict, entry.Node,
+                        entry.Session, entry.Reason, entry.Cause is { } c ? $" cause {c}" : "", entry.Detail);
+                Audited?.Invoke(entry);
+            }
+        }
+        foreach (var (target, message) in output.Messages)
+        {
+            if (sameSwitch is not null && target == dpid)
+                sameSwitch.Add(message);
+            else
+                _ = _switches.SendAsync(target, message).AsTask();
+        }
+        foreach (var batch in output.Batches)
+            _ = RunBatchAsync(batch);
+    }
+
+    private async Task RunBatchAsync(GateBatch batch)
+    {
+        Interlocked.Increment(ref _batchesInFlight);
+        try
+        {
+            var failure = await _switches.SendBatchAsync(batch.DatapathId, batch.Messages).ConfigureAwait(false);
+            Step(0, null, (p, now, o) => p.Confirm(batch.Ticket, failure, now, o));
+        }
+        catch (Exception e)
+        {
+            _log.LogError(e, "gate batch {Ticket} for switch 0x{Dpid:x16} failed unexpectedly", batch.Ticket, batch.DatapathId);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _batchesInFlight);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+            _policy.Dispose();
+        _audit.Dispose();
+    }
+}
+
+/// <summary>The gate's table-0 app factory: one <see cref="GateApp"/> per switch session, state in the service.</summary>
+public sealed class GateAppFactory(GateService service) : ISwitchAppFactory
+{
+    public string Name => "attestation-gate";
+
+    public IReadOnlyList<byte> Tables { get; } = [GateFlows.GateTable];
+
+    public ISwitchApp Create(ISwitchView sw) => new GateApp(service, sw);
+}
+
+/// <summary>
+/// Per-switch adapter: forwards the session's events to the shared policy. It keeps only the port table it
+/// last saw, to tell a port's address change from a mere state change.
+/// </summary>
+internal sealed class GateApp(GateService service, ISwitchView sw) : ISwitchApp
+{
+    private readonly Dictionary<uint, PortDesc> _ports = new();
+
+    public void ColdStart(DateTimeOffset now, List<OfpMessage> output)
+    {
+        _ports.Clear();
+        foreach (var (no, desc) in sw.Ports)
+            _ports[no] = desc;
+        service.ColdStart(sw.DatapathId, _ports.Values, now, output);
+    }
+
+    public void PacketIn(PacketIn message, DateTimeOffset now, List<OfpMessage> output) =>
+        service.Step(sw.DatapathId, output, (p, t, o) => p.PacketIn(sw.DatapathId, message, t, o), now);
+
+    public void FlowRemoved(FlowRemoved message, DateTimeOffset now, List<OfpMessage> output) =>
+        service.Step(sw.DatapathId, output, (p, t, o) => p.FlowRemoved(sw.DatapathId, message, t, o), now);
+
+    public void PortStatus(PortStatus message, DateTimeOffset now, List<OfpMessage> output)
+    {
+        var previous = _ports.GetValueOrDefault(message.Desc.PortNo);
+        if (message.Reason == PortStatusReason.Delete)
+            _ports.Remove(message.Desc.PortNo);
+        else
+            _ports[message.Desc.PortNo] = message.Desc;
+        service.Step(sw.DatapathId, output, (p, t, o) => p.PortStatus(sw.DatapathId, message, previous, t, o), now);
+    }
+}

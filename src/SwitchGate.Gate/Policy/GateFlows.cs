@@ -1,0 +1,146 @@
+using SwitchGate.Attestation;
+using SwitchGate.OpenFlow;
+
+namespace SwitchGate.Gate.Policy;
+
+/// <summary>
+/// The table-0 flows of the gate (docs/gate.md "Table 0"; /work/notes/issue4.md). Pure builders: every flow,
+/// priority, cookie and timeout of the gate is written here and nowhere else.
+/// </summary>
+public static class GateFlows
+{
+    public const byte GateTable = 0;
+    public const byte ForwardingTable = 1;
+
+    public const ushort PriorityAttestation = 1000;
+    /// <summary>0x88B5 from a port without its own metered flow (reserved ports like LOCAL, ports above OFPM_MAX).</summary>
+    public const ushort PriorityAttestationOther = 950;
+    public const ushort PriorityDirtyMac = 900;
+    public const ushort PriorityAdmitted = 800;
+    public const ushort PriorityCleanMac = 700;
+    public const ushort PriorityPortLock = 600;
+    public const ushort PriorityDefault = 0;
+
+    /// <summary>"GA" in the top 16 bits of every gate cookie; the next octet is the kind.</summary>
+    public const ulong CookiePrefix = 0x4741UL << 48;
+    public const ulong CookieAll = 0xFFFF_FFFF_FFFF_FFFFUL;
+
+    public enum CookieKind : byte
+    {
+        Base = 1,
+        Node = 2,
+        Admission = 3,
+    }
+
+    /// <summary>
+    /// Cookie layout: 16 bits "GA" | 8 bits kind | 24 bits node number (per enrolment version) | 16 bits
+    /// admission generation. One exact-cookie delete removes one node's static flows; a FLOW_REMOVED carrying an
+    /// older admission's cookie is recognised as stale.
+    /// </summary>
+    public static ulong Cookie(CookieKind kind, uint nodeNumber = 0, ushort generation = 0) =>
+        CookiePrefix | (ulong)kind << 40 | (ulong)(nodeNumber & 0xFFFFFF) << 16 | generation;
+
+    public static CookieKind? KindOf(ulong cookie) =>
+        (cookie & 0xFFFF_0000_0000_0000UL) == CookiePrefix ? (CookieKind)(byte)(cookie >> 40) : null;
+
+    /// <summary>Meter id of a port's attestation meter: the port number (valid meters are 1..OFPM_MAX, §7.3.4.4).</summary>
+    public static bool HasMeter(uint port) => port is >= 1 and <= OfpMeter.Max;
+
+    /// <summary>
+    /// Per-port meter limiting attestation frames to the controller: OFPMF_PKTPS | OFPMF_BURST with one
+    /// OFPMBT_DROP band (OpenFlow 1.3.5 §7.3.4.4), so a HELLO flood on one port cannot starve the others.
+    /// </summary>
+    public static MeterMod AttestationMeter(uint port, uint ratePps, uint burst, MeterModCommand command = MeterModCommand.Add) =>
+        new(command, MeterFlags.Pktps | MeterFlags.Burst, port, command == MeterModCommand.Delete ? [] : [new MeterBandDrop(ratePps, burst)]);
+
+    /// <summary>in_port=P, eth_type=0x88B5 → meter P → CONTROLLER (whole frame, OFPCML_NO_BUFFER).</summary>
+    public static FlowMod AttestationToController(uint port) => Add(
+        Cookie(CookieKind.Base), PriorityAttestation,
+        Match.Of(Oxm.InPort(port), Oxm.EthType(AttestationFrame.EtherType)),
+        [new InstructionMeter(port), new InstructionApplyActions([new ActionOutput(OfpPort.Controller, OfpControllerMaxLen.NoBuffer)])]);
+
+    /// <summary>eth_type=0x88B5 from any other port → drop: an attestation frame is never forwarded (SYSTEM.md "Attestation exchange").</summary>
+    public static FlowMod AttestationDropOther() => Add(
+        Cookie(CookieKind.Base), PriorityAttestationOther, Match.Of(Oxm.EthType(AttestationFrame.EtherType)), []);
+
+    /// <summary>Priority 0: everything else → the forwarding table.</summary>
+    public static FlowMod DefaultToForwarding() => Add(
+        Cookie(CookieKind.Base), PriorityDefault, Match.Empty, [new InstructionGotoTable(ForwardingTable)]);
+
+    /// <summary>
+    /// The flows every enrolled node has whatever its state: dirty MAC dropped as source and destination (900),
+    /// clean MAC dropped as source and destination below the admission flows (700: not admitted, or from another
+    /// port = anti-spoofing), and its port locked (600: any other source on the enrolled port).
+    /// </summary>
+    public static IEnumerable<FlowMod> NodeStatic(uint nodeNumber, uint port, MacAddress clean, MacAddress dirty)
+    {
+        var cookie = Cookie(CookieKind.Node, nodeNumber);
+        yield return Add(cookie, PriorityDirtyMac, Match.Of(Oxm.EthSrc(dirty)), []);
+        yield return Add(cookie, PriorityDirtyMac, Match.Of(Oxm.EthDst(dirty)), []);
+        yield return Add(cookie, PriorityCleanMac, Match.Of(Oxm.EthSrc(clean)), []);
+        yield return Add(cookie, PriorityCleanMac, Match.Of(Oxm.EthDst(clean)), []);
+        yield return Add(cookie, PriorityPortLock, Match.Of(Oxm.InPort(port)), []);
+    }
+
+    /// <summary>Deletes one node's static flows by their exact cookie (after an enrolment change or removal).</summary>
+    public static FlowMod DeleteNodeStatic(uint nodeNumber) => new()
+    {
+        TableId = GateTable,
+        Command = FlowModCommand.Delete,
+        Cookie = Cookie(CookieKind.Node, nodeNumber),
+        CookieMask = CookieAll,
+    };
+
+    /// <summary>
+    /// Admission: in_port=P, eth_src=clean → goto 1 and eth_dst=clean → goto 1 (800) with hard_timeout = the
+    /// (remaining) lease and OFPFF_SEND_FLOW_REM, so the switch itself ends an admission nobody renews. Sent with
+    /// OFPFC_ADD: an identical entry is replaced and its timeouts restart (OpenFlow 1.3.5 §6.4).
+    /// </summary>
+    public static IEnumerable<FlowMod> Admission(uint port, MacAddress clean, ulong cookie, ushort hardTimeout)
+    {
+        IReadOnlyList<OfpInstruction> toForwarding = [new InstructionGotoTable(ForwardingTable)];
+        yield return Add(cookie, PriorityAdmitted, AdmissionSourceMatch(port, clean), toForwarding) with
+        {
+            HardTimeout = hardTimeout,
+            Flags = FlowModFlags.SendFlowRem,
+        };
+        yield return Add(cookie, PriorityAdmitted, AdmissionDestinationMatch(clean), toForwarding) with
+        {
+            HardTimeout = hardTimeout,
+            Flags = FlowModFlags.SendFlowRem,
+        };
+    }
+
+    /// <summary>Revocation: both admission flows by exact match and priority, whatever cookie they carry.</summary>
+    public static IEnumerable<FlowMod> DeleteAdmission(uint port, MacAddress clean)
+    {
+        yield return DeleteStrict(PriorityAdmitted, AdmissionSourceMatch(port, clean));
+        yield return DeleteStrict(PriorityAdmitted, AdmissionDestinationMatch(clean));
+    }
+
+    public static Match AdmissionSourceMatch(uint port, MacAddress clean) => Match.Of(Oxm.InPort(port), Oxm.EthSrc(clean));
+
+    public static Match AdmissionDestinationMatch(MacAddress clean) => Match.Of(Oxm.EthDst(clean));
+
+    /// <summary>A controller frame onto one port (in_port = OFPP_CONTROLLER: generated by the controller, §7.3.7).</summary>
+    public static PacketOut FrameOut(uint port, byte[] frame) =>
+        new(OfpBuffer.NoBuffer, OfpPort.Controller, [new ActionOutput(port, 0)], frame);
+
+    private static FlowMod Add(ulong cookie, ushort priority, Match match, IReadOnlyList<OfpInstruction> instructions) => new()
+    {
+        Cookie = cookie,
+        TableId = GateTable,
+        Command = FlowModCommand.Add,
+        Priority = priority,
+        Match = match,
+        Instructions = instructions,
+    };
+
+    private static FlowMod DeleteStrict(ushort priority, Match match) => new()
+    {
+        TableId = GateTable,
+        Command = FlowModCommand.DeleteStrict,
+        Priority = priority,
+        Match = match,
+    };
+}

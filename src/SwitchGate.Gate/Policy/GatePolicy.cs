@@ -1,0 +1,628 @@
+using System.Net.NetworkInformation;
+using System.Security.Cryptography;
+using SwitchGate.Attestation;
+using SwitchGate.Attestation.Enrolment;
+using SwitchGate.OpenFlow;
+using SwitchGate.Tpm.Marshalling;
+using SwitchGate.Tpm.Structures;
+using SwitchGate.Tpm.Verification;
+using Hello = SwitchGate.Attestation.Hello;
+
+namespace SwitchGate.Gate.Policy;
+
+/// <summary>
+/// The attestation gate as pure policy (Faucet's valve style): enrolments, admissions and <c>now</c> in;
+/// flow-mods, PACKET_OUTs, barrier-confirmed batches and audit entries out (<see cref="GateOutput"/>). It
+/// implements the controller state machine of docs/protocol.md §7.2 and the checks of SYSTEM.md
+/// "Attestation exchange"; docs/gate.md describes it as implemented. No I/O, no clock, no locks: the caller
+/// (<see cref="GateService"/>) serialises calls and performs the output. The only impurity is the CSPRNG
+/// for session ids and nonces, which must be unpredictable.
+/// </summary>
+public sealed class GatePolicy : IDisposable
+{
+    /// <summary>Consumed nonces remembered per node, to tell a replay (NonceUsed) from garbage (NonceUnknown).</summary>
+    private const int ConsumedNonceMemory = 8;
+
+    private readonly GateOptions _options;
+    private readonly PhysicalAddress _controllerMac;
+    private readonly Dictionary<string, NodeState> _nodes = new(StringComparer.Ordinal);
+    private readonly Dictionary<(ulong Dpid, uint Port), NodeState> _byPort = new();
+    private readonly Dictionary<long, PendingBatch> _pending = new();
+    private long _nextTicket;
+    private uint _nextNodeNumber;
+
+    public GatePolicy(GateOptions options, GateCounters? counters = null)
+    {
+        _options = options;
+        _controllerMac = options.ControllerMac;
+        Counters = counters ?? new GateCounters();
+    }
+
+    public GateCounters Counters { get; }
+
+    public IReadOnlyList<string> RejectedEnrolments { get; private set; } = [];
+
+    // ---------------------------------------------------------------- enrolments
+
+    /// <summary>
+    /// Replaces the enrolment set. Added nodes get their static flows; removed and changed nodes lose any
+    /// admission (revoked EnrolmentRemoved / EnrolmentChanged) and their old static flows; changed nodes get
+    /// the new ones. Records must already be valid and free of conflicts (see <c>EnrolmentStore</c>).
+    /// </summary>
+    public EnrolmentChanges SetEnrolments(IReadOnlyCollection<EnrolmentRecord> records, IReadOnlyList<string> rejected,
+        DateTimeOffset now, GateOutput output)
+    {
+        RejectedEnrolments = rejected;
+        var incoming = records.ToDictionary(r => r.Node, StringComparer.Ordinal);
+        var added = new List<string>();
+        var changed = new List<string>();
+        var removed = new List<string>();
+        var perSwitch = new Dictionary<ulong, List<OfpMessage>>();
+        List<OfpMessage> For(ulong dpid) => perSwitch.TryGetValue(dpid, out var l) ? l : perSwitch[dpid] = new();
+
+        foreach (var (name, state) in _nodes.ToList())
+        {
+            if (incoming.TryGetValue(name, out var record) && NodeEnrolment.SameRecord(state.E.Record, record))
+                continue;
+            bool isChange = record is not null;
+            (isChange ? changed : removed).Add(name);
+            Revoke(state, isChange ? ReasonCode.EnrolmentChanged : ReasonCode.EnrolmentRemoved, null, now, output,
+                isChange ? "enrolment changed" : "enrolment removed");
+            For(state.E.DatapathId).Add(GateFlows.DeleteNodeStatic(state.Number));
+            Forget(state);
+            output.Audit.Add(new AuditEntry
+            {
+                Time = now, Event = isChange ? "enrolment_changed" : "enrolment_removed", Node = name,
+                DatapathId = state.E.DatapathId, Port = state.E.Port,
+            });
+        }
+        foreach (var record in records)
+        {
+            if (_nodes.ContainsKey(record.Node))
+                continue;
+            var state = new NodeState(NodeEnrolment.From(record), ++_nextNodeNumber);
+            _nodes[record.Node] = state;
+            _byPort[(record.DatapathId, record.Port)] = state;
+            For(record.DatapathId).AddRange(StaticFlows(state));
+            if (!changed.Contains(record.Node))
+            {
+                added.Add(record.Node);
+                output.Audit.Add(new AuditEntry
+                {
+                    Time = now, Event = "enrolment_added", Node = record.Node, DatapathId = record.DatapathId, Port = record.Port,
+                });
+            }
+        }
+        foreach (var file in rejected)
+            output.Audit.Add(new AuditEntry { Time = now, Event = "enrolment_rejected", Detail = file });
+        foreach (var (dpid, messages) in perSwitch)
+            output.Batches.Add(NewBatch(dpid, messages, new PendingBatch.NoVerdict()));
+        return new EnrolmentChanges(added, changed, removed);
+    }
+
+    private void Forget(NodeState state)
+    {
+        _nodes.Remove(state.E.Node);
+        _byPort.Remove((state.E.DatapathId, state.E.Port));
+        state.Forgotten = true;
+        state.E.Dispose();
+    }
+
+    private IEnumerable<OfpMessage> StaticFlows(NodeState s) =>
+        GateFlows.NodeStatic(s.Number, s.E.Port, s.E.CleanMac, s.E.DirtyMac);
+
+    // ---------------------------------------------------------------- switch events
+
+    /// <summary>
+    /// The gate's part of a switch's cold start (after every flow and meter was deleted): per-port meters and
+    /// 0x88B5 → controller flows, the catch-all 0x88B5 drop, every node's static flows, still-valid admissions
+    /// with their remaining lease (whole seconds, rounded down so the switch never forwards longer than the
+    /// lease), and the default goto table 1.
+    /// </summary>
+    public void ColdStart(ulong dpid, IEnumerable<PortDesc> ports, DateTimeOffset now, List<OfpMessage> output)
+    {
+        foreach (var port in ports.Select(p => p.PortNo).Where(GateFlows.HasMeter).Order())
+        {
+            output.Add(GateFlows.AttestationMeter(port, _options.MeterRatePps, _options.MeterBurstPackets));
+            output.Add(GateFlows.AttestationToController(port));
+        }
+        output.Add(GateFlows.AttestationDropOther());
+        foreach (var state in _nodes.Values.Where(n => n.E.DatapathId == dpid).OrderBy(n => n.Number))
+        {
+            output.AddRange(StaticFlows(state));
+            if (state.Admission is { } a && RemainingSeconds(a.LeaseEnd, now) is > 0 and var remaining)
+                output.AddRange(GateFlows.Admission(state.E.Port, state.E.CleanMac, a.Cookie, remaining));
+        }
+        output.Add(GateFlows.DefaultToForwarding());
+    }
+
+    private static ushort RemainingSeconds(DateTimeOffset leaseEnd, DateTimeOffset now) =>
+        (ushort)Math.Clamp(Math.Floor((leaseEnd - now).TotalSeconds), 0, ushort.MaxValue);
+
+    /// <summary>A PACKET_IN from table 0 (only 0x88B5 frames reach the controller from there).</summary>
+    public void PacketIn(ulong dpid, PacketIn message, DateTimeOffset now, GateOutput output)
+    {
+        Counters.CountFrame();
+        if (message.Match.InPort is not { } inPort)
+        {
+            Counters.CountDrop(DropReason.NoInPort);
+            return;
+        }
+        Frame(dpid, inPort, message.Data, now, output);
+    }
+
+    /// <summary>
+    /// A FLOW_REMOVED: the hard timeout of the current admission's flow means the lease ran out in the switch
+    /// → revoked LeaseExpired (the sibling flow is deleted). Our own deletions and stale cookies are ignored.
+    /// </summary>
+    public void FlowRemoved(ulong dpid, FlowRemoved message, DateTimeOffset now, GateOutput output)
+    {
+        if (message.Reason != FlowRemovedReason.HardTimeout || GateFlows.KindOf(message.Cookie) != GateFlows.CookieKind.Admission)
+            return;
+        var state = _nodes.Values.FirstOrDefault(n => n.E.DatapathId == dpid && n.Admission?.Cookie == message.Cookie);
+        if (state is not null)
+            Revoke(state, ReasonCode.LeaseExpired, null, now, output, "hard timeout in the switch");
+    }
+
+    /// <summary>
+    /// PORT_STATUS: a new port gets its meter and 0x88B5 flow; on an enrolled port, going down revokes
+    /// (PortDown) and deletion, re-creation or a changed address/name revokes (PortChanged).
+    /// </summary>
+    public void PortStatus(ulong dpid, PortStatus message, PortDesc? previous, DateTimeOffset now, GateOutput output)
+    {
+        var desc = message.Desc;
+        if (message.Reason == PortStatusReason.Add && GateFlows.HasMeter(desc.PortNo))
+        {
+            // Delete first: a port that comes back keeps its number, and adding an existing meter is an error (§7.3.4.4).
+            output.Messages.Add((dpid, GateFlows.AttestationMeter(desc.PortNo, 0, 0, MeterModCommand.Delete)));
+            output.Messages.Add((dpid, GateFlows.AttestationMeter(desc.PortNo, _options.MeterRatePps, _options.MeterBurstPackets)));
+            output.Messages.Add((dpid, GateFlows.AttestationToController(desc.PortNo)));
+        }
+        if (!_byPort.TryGetValue((dpid, desc.PortNo), out var state))
+            return;
+        bool down = (desc.State & PortState.LinkDown) != 0 || (desc.Config & PortConfig.PortDown) != 0;
+        ReasonCode? reason = message.Reason switch
+        {
+            PortStatusReason.Delete or PortStatusReason.Add => ReasonCode.PortChanged,
+            _ when down => ReasonCode.PortDown,
+            _ when previous is not null && (previous.HwAddr != desc.HwAddr || previous.Name != desc.Name) => ReasonCode.PortChanged,
+            _ => null,
+        };
+        if (reason is { } r)
+        {
+            state.Challenge = null;
+            Revoke(state, r, null, now, output, $"port {desc.PortNo} ({desc.Name}) {message.Reason}, state {desc.State}, config {desc.Config}");
+        }
+    }
+
+    /// <summary>The controller's own lease clock: admissions whose lease has passed are revoked (LeaseExpired).</summary>
+    public void Tick(DateTimeOffset now, GateOutput output)
+    {
+        foreach (var state in _nodes.Values)
+            if (state.Admission is { } a && a.LeaseEnd <= now)
+                Revoke(state, ReasonCode.LeaseExpired, null, now, output, "lease ended by the controller's clock");
+    }
+
+    // ---------------------------------------------------------------- frames
+
+    /// <summary>An Ethernet frame received on (dpid, in_port).</summary>
+    public void Frame(ulong dpid, uint inPort, ReadOnlySpan<byte> frame, DateTimeOffset now, GateOutput output)
+    {
+        // Only a port with an enrolled node is ever answered (docs/protocol.md §11): anything else is dropped unparsed.
+        if (!_byPort.TryGetValue((dpid, inPort), out var state))
+        {
+            Counters.CountDrop(DropReason.UnenrolledPort);
+            return;
+        }
+        AttestationFrameContent content;
+        try
+        {
+            content = AttestationFrame.Parse(frame);
+        }
+        catch (AttestationFormatException e)
+        {
+            Counters.CountMalformed(e.Reason);
+            return;
+        }
+        bool sourceIsClean = MacAddress.Read(content.Source.GetAddressBytes()) == state.E.CleanMac;
+        switch (content.Message)
+        {
+            case Hello hello:
+                OnHello(state, hello, sourceIsClean, now, output);
+                return;
+            case Evidence evidence when sourceIsClean:
+                OnEvidence(state, evidence, now, output);
+                return;
+            case Depart depart when sourceIsClean:
+                OnDepart(state, depart, now, output);
+                return;
+            case Evidence or Depart:
+                // docs/protocol.md §2: never act on a frame whose source is not the port's enrolled clean MAC.
+                Counters.CountDrop(DropReason.SourceMacMismatch);
+                return;
+            default:
+                Counters.CountDrop(DropReason.UnexpectedMessageType);
+                return;
+        }
+    }
+
+    private void OnHello(NodeState state, Hello hello, bool sourceIsClean, DateTimeOffset now, GateOutput output)
+    {
+        // docs/protocol.md §7.2 (*): from the node's enrolled port, NODE_NAME its name, source and CLEAN_MAC its clean MAC.
+        ReasonCode? denial = null;
+        string detail = "";
+        if (!_nodes.TryGetValue(hello.NodeName, out var named))
+            (denial, detail) = (ReasonCode.NotEnrolled, $"no node '{hello.NodeName}' is enrolled");
+        else if (!ReferenceEquals(named, state))
+            (denial, detail) = (ReasonCode.WrongPort, $"'{hello.NodeName}' is enrolled on 0x{named.E.DatapathId:x16} port {named.E.Port}");
+        else if (!sourceIsClean || MacAddress.Read(hello.CleanMac.GetAddressBytes()) != state.E.CleanMac)
+            (denial, detail) = (ReasonCode.CleanMacMismatch, "source or CLEAN_MAC is not the enrolled clean MAC");
+        if (denial is { } d)
+        {
+            Deny(state, hello.SessionId, d, detail, now, output);
+            return;
+        }
+
+        // HELLO(S) with the admitted session renews it; anything else is a fresh exchange with a new session.
+        bool renewal = hello.SessionId != 0 && state.Admission?.Session == hello.SessionId;
+        ulong session = renewal ? hello.SessionId : NewSessionId();
+        var nonce = RandomNumberGenerator.GetBytes(Limits.NonceLength);
+        // One outstanding challenge per node: this one replaces any earlier one (its nonce becomes unknown).
+        state.Challenge = new ChallengeState(session, nonce, now + _options.NonceLifetime);
+        Counters.CountChallenge();
+        SendToNode(state, new Challenge(session, nonce, state.E.SelectionBytes), output);
+    }
+
+    private ulong NewSessionId()
+    {
+        // 64 random bits, never 0, and not a session id any node currently uses (docs/protocol.md §5.2).
+        while (true)
+        {
+            ulong id = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
+            if (id != 0 && !_nodes.Values.Any(n => n.Uses(id)))
+                return id;
+        }
+    }
+
+    private void OnEvidence(NodeState state, Evidence evidence, DateTimeOffset now, GateOutput output)
+    {
+        ulong session = evidence.SessionId;
+        var check = CheckEvidence(state, evidence, now, out var detail, out var clock);
+        var admission = state.Admission;
+        bool admitted = admission is not null;
+        bool renewal = admitted && admission!.Session == session;
+
+        // A quote of an admitted node with another resetCount: the node rebooted (docs/protocol.md §7.2, resetCount).
+        if (clock is { } c && admission is not null && c.ResetCount != admission.ResetCount)
+        {
+            Revoke(state, ReasonCode.RebootDetected, null, now, output,
+                $"resetCount {admission.ResetCount} → {c.ResetCount}");
+            if (renewal)
+                return; // a renewal never re-admits a rebooted node; it needs a fresh exchange
+            admitted = false;
+        }
+
+        if (check is { } reason)
+        {
+            if (admitted && !ReasonCodes.IsStaleExchange(reason))
+            {
+                if (!renewal)
+                    Deny(state, session, reason, detail, now, output);
+                Revoke(state, ReasonCode.ReattestationFailed, reason, now, output, detail);
+            }
+            else
+            {
+                Deny(state, session, reason, detail, now, output);
+            }
+            return;
+        }
+
+        var nonce = state.LastChallengeNonce!;
+        var leaseEnd = now + _options.Lease;
+        ulong cookie = renewal
+            ? admission!.Cookie
+            : GateFlows.Cookie(GateFlows.CookieKind.Admission, state.Number, ++state.Generation);
+        var install = new InstallState(session, nonce, leaseEnd, clock!.Value.ResetCount, cookie, renewal);
+        state.Install = install;
+        var flows = GateFlows.Admission(state.E.Port, state.E.CleanMac, cookie, _options.LeaseSeconds).ToList<OfpMessage>();
+        output.Batches.Add(NewBatch(state.E.DatapathId, flows, new PendingBatch.Admit(state, install)));
+    }
+
+    /// <summary>
+    /// The checks of SYSTEM.md "Attestation exchange" in the order of docs/protocol.md §7.2; null when all pass.
+    /// <paramref name="clock"/> is set once the quote is authenticated (signed by the AK, magic and type right).
+    /// </summary>
+    private ReasonCode? CheckEvidence(NodeState state, Evidence evidence, DateTimeOffset now, out string detail, out TpmsClockInfo? clock)
+    {
+        clock = null;
+        ulong session = evidence.SessionId;
+        TpmsAttest? claimed = null;
+        try
+        {
+            claimed = TpmsAttest.Parse(evidence.Attest.Span);
+        }
+        catch (TpmFormatException)
+        {
+            // Reported below: as malformed if a challenge is outstanding, otherwise the frame is stale anyway.
+        }
+
+        // Session and nonce. The nonce is consumed by the first EVIDENCE naming its session, pass or fail.
+        if (state.Challenge is not { } challenge || challenge.Session != session)
+        {
+            detail = "no challenge outstanding for this session";
+            if (!state.Uses(session))
+                return ReasonCode.UnknownSession;
+            return claimed is not null && state.WasConsumed(session, claimed.ExtraData) ? ReasonCode.NonceUsed : ReasonCode.NonceUnknown;
+        }
+        state.Challenge = null;
+        state.Consume(session, challenge.Nonce);
+        if (claimed is null)
+        {
+            detail = "ATTEST is not a TPMS_ATTEST";
+            return ReasonCode.EvidenceMalformed;
+        }
+        if (!CryptographicOperations.FixedTimeEquals(claimed.ExtraData, challenge.Nonce))
+        {
+            detail = "extraData is not this session's outstanding nonce";
+            return state.WasConsumed(session, claimed.ExtraData) ? ReasonCode.NonceUsed : ReasonCode.ExtraDataMismatch;
+        }
+        if (now > challenge.Expires)
+        {
+            detail = $"nonce expired at {challenge.Expires:O}";
+            return ReasonCode.NonceExpired;
+        }
+
+        // Signature, magic, type, extraData, selection, digest (the verifier's order: signature first).
+        var values = evidence.PcrValues.Select(v => v.ToArray()).ToList();
+        var verdict = state.E.Verifier.Verify(evidence.Attest.Span, evidence.Signature.Span, challenge.Nonce, state.E.Selection, values);
+        if (verdict.FailedCheck is null or QuoteCheck.Nonce or QuoteCheck.Selection or QuoteCheck.PcrValues or QuoteCheck.PcrDigest)
+            clock = verdict.ClockInfo;
+        detail = verdict.Reason;
+        switch (verdict.FailedCheck)
+        {
+            case QuoteCheck.SignatureFormat or QuoteCheck.AttestFormat or QuoteCheck.PcrValues:
+                return ReasonCode.EvidenceMalformed;
+            case QuoteCheck.SignatureScheme or QuoteCheck.Signature:
+                return ReasonCode.BadSignature;
+            case QuoteCheck.Magic:
+                return ReasonCode.BadMagic;
+            case QuoteCheck.Type:
+                return ReasonCode.NotAQuote;
+            case QuoteCheck.Nonce:
+                return ReasonCode.ExtraDataMismatch;
+            case QuoteCheck.Selection:
+                return ReasonCode.PcrSelectionMismatch;
+            case QuoteCheck.PcrDigest:
+                return ReasonCode.PcrDigestMismatch;
+        }
+
+        // Golden values: all selected PCRs equal to one of the node's golden sets.
+        var golden = state.E.Golden.FirstOrDefault(g => g.Values.Length == values.Count
+            && g.Values.Zip(values).All(p => p.First.AsSpan().SequenceEqual(p.Second)));
+        if (golden.Values is null)
+        {
+            detail = "PCR values match none of the golden sets";
+            return ReasonCode.PcrValuesNotGolden;
+        }
+
+        // Counters never go backwards (checked against the last authenticated quote of this node).
+        var info = clock!.Value;
+        var counters = (info.ResetCount, info.RestartCount);
+        if (state.LastCounters is { } last && counters.CompareTo(last) < 0)
+        {
+            detail = $"(resetCount, restartCount) {counters} is lower than {last}";
+            return ReasonCode.CountersWentBackwards;
+        }
+        state.LastCounters = counters;
+
+        // safe = 0: the TPM's clock may have gone backwards since it last reported (Part 1, §36.6; swtpm says 0 for
+        // about 2 s after a restart). Deny, retryable: the agent retries after T_retry (docs/gate.md, "safe = 0").
+        if (!info.Safe)
+        {
+            detail = "clockInfo.safe is 0";
+            return ReasonCode.ClockUnsafe;
+        }
+
+        var expected = AttestationProof.ComputeEvidenceProof(state.E.Record.Secret, challenge.Nonce, session, state.E.Record.CleanMac);
+        if (!AttestationProof.ProofsEqual(expected, evidence.Proof.Span))
+        {
+            detail = "PROOF is not the HMAC of the enrolled secret";
+            return ReasonCode.BadSecretProof;
+        }
+        state.LastChallengeNonce = challenge.Nonce;
+        detail = $"golden set '{golden.Name}'";
+        return null;
+    }
+
+    private void OnDepart(NodeState state, Depart depart, DateTimeOffset now, GateOutput output)
+    {
+        if (state.Admission is not { } a || a.Session != depart.SessionId)
+        {
+            Deny(state, depart.SessionId, ReasonCode.UnknownSession, "DEPART for a session that is not admitted", now, output);
+            return;
+        }
+        var expected = AttestationProof.ComputeDepartProof(state.E.Record.Secret, a.LastNonce, a.Session, state.E.Record.CleanMac);
+        if (!AttestationProof.ProofsEqual(expected, depart.Proof.Span))
+        {
+            Deny(state, depart.SessionId, ReasonCode.BadSecretProof, "DEPART proof is not the HMAC of the enrolled secret", now, output);
+            return;
+        }
+        Revoke(state, ReasonCode.Departed, null, now, output, "DEPART");
+    }
+
+    // ---------------------------------------------------------------- verdicts and batches
+
+    private void Deny(NodeState state, ulong session, ReasonCode reason, string detail, DateTimeOffset now, GateOutput output)
+    {
+        Counters.CountVerdict(VerdictKind.Denied, reason);
+        output.Audit.Add(AuditVerdict(state, now, session, VerdictKind.Denied, reason, detail: detail));
+        SendToNode(state, Attestation.Verdict.Deny(session, reason), output);
+    }
+
+    /// <summary>
+    /// Ends the node's admission (and any admission being installed) at once in the controller, and asks for
+    /// the deletion of its admission flows; the VERDICT Revoked and the audit entry follow the barrier
+    /// (<see cref="Confirm"/>). Nothing to revoke: nothing happens.
+    /// </summary>
+    private void Revoke(NodeState state, ReasonCode reason, ReasonCode? cause, DateTimeOffset now, GateOutput output, string detail)
+    {
+        var session = state.Admission?.Session ?? state.Install?.Session;
+        if (session is null)
+            return;
+        state.Admission = null;
+        state.Install = null;
+        var flows = GateFlows.DeleteAdmission(state.E.Port, state.E.CleanMac).ToList<OfpMessage>();
+        output.Batches.Add(NewBatch(state.E.DatapathId, flows, new PendingBatch.Revocation(state, session.Value, reason, cause, detail)));
+    }
+
+    /// <summary>
+    /// The outcome of a batch: <paramref name="failure"/> null when the barrier reply confirmed it, else why not
+    /// (the switch's ERROR, a closed session, a switch that is not connected).
+    /// </summary>
+    public void Confirm(long ticket, string? failure, DateTimeOffset now, GateOutput output)
+    {
+        if (!_pending.Remove(ticket, out var pending))
+            throw new InvalidOperationException($"batch {ticket} is unknown or already confirmed");
+        switch (pending)
+        {
+            case PendingBatch.Admit(var state, var install):
+                ConfirmAdmission(state, install, failure, now, output);
+                break;
+            case PendingBatch.Revocation(var state, var session, var reason, var cause, var detail):
+                Counters.CountVerdict(VerdictKind.Revoked, reason);
+                output.Audit.Add(AuditVerdict(state, now, session, VerdictKind.Revoked, reason, cause: cause, confirmed: failure is null,
+                    detail: failure is null ? detail : $"{detail}; deletion not confirmed: {failure}"));
+                // A VERDICT Revoked only after the deletion is confirmed (docs/protocol.md §5.4).
+                if (failure is null && IsCurrent(state))
+                    SendToNode(state, Attestation.Verdict.Revoke(session, reason, cause), output);
+                break;
+        }
+    }
+
+    private void ConfirmAdmission(NodeState state, InstallState install, string? failure, DateTimeOffset now, GateOutput output)
+    {
+        if (!IsCurrent(state) || !ReferenceEquals(state.Install, install))
+            return; // revoked or superseded meanwhile; whoever did that also took care of the flows
+        state.Install = null;
+        if (failure is not null)
+        {
+            Counters.CountInstallFailure();
+            output.Audit.Add(new AuditEntry
+            {
+                Time = now, Event = "install_failed", Node = state.E.Node, DatapathId = state.E.DatapathId, Port = state.E.Port,
+                Session = install.Session, Detail = failure,
+            });
+            // The switch's flows are now unknown: put back the existing admission with its remaining lease, or none.
+            var repair = state.Admission is { } a && RemainingSeconds(a.LeaseEnd, now) is > 0 and var remaining
+                ? GateFlows.Admission(state.E.Port, state.E.CleanMac, a.Cookie, remaining)
+                : GateFlows.DeleteAdmission(state.E.Port, state.E.CleanMac);
+            output.Batches.Add(NewBatch(state.E.DatapathId, repair.ToList<OfpMessage>(), new PendingBatch.NoVerdict()));
+            return;
+        }
+        if (install.Renewal && state.Admission?.Session != install.Session)
+            return;
+        state.Admission = new AdmissionState(install.Session, install.Nonce, install.LeaseEnd, install.ResetCount, install.Cookie);
+        var reason = install.Renewal ? ReasonCode.Renewed : ReasonCode.Admitted;
+        Counters.CountVerdict(VerdictKind.Admitted, reason);
+        output.Audit.Add(AuditVerdict(state, now, install.Session, VerdictKind.Admitted, reason, lease: _options.LeaseSeconds,
+            detail: $"lease until {install.LeaseEnd:O}"));
+        SendToNode(state, Attestation.Verdict.Admit(install.Session, _options.LeaseSeconds, install.Renewal), output);
+    }
+
+    private bool IsCurrent(NodeState state) => _nodes.TryGetValue(state.E.Node, out var s) && ReferenceEquals(s, state)
+        || state.Forgotten; // a removed node still gets its final VERDICT on its old port
+
+    private GateBatch NewBatch(ulong dpid, IReadOnlyList<OfpMessage> messages, PendingBatch pending)
+    {
+        long ticket = ++_nextTicket;
+        _pending[ticket] = pending;
+        return new GateBatch(ticket, dpid, messages);
+    }
+
+    private void SendToNode(NodeState state, AttestationMessage message, GateOutput output)
+    {
+        var frame = AttestationFrame.Build(state.E.Record.CleanMac, _controllerMac, message);
+        output.Messages.Add((state.E.DatapathId, GateFlows.FrameOut(state.E.Port, frame)));
+    }
+
+    private static AuditEntry AuditVerdict(NodeState state, DateTimeOffset now, ulong session, VerdictKind kind, ReasonCode reason,
+        ReasonCode? cause = null, ushort? lease = null, bool? confirmed = null, string? detail = null) => new()
+    {
+        Time = now, Event = "verdict", Node = state.E.Node, DatapathId = state.E.DatapathId, Port = state.E.Port,
+        Session = session, Verdict = kind, Reason = reason, Cause = cause, LeaseSeconds = lease, Confirmed = confirmed, Detail = detail,
+    };
+
+    // ---------------------------------------------------------------- status
+
+    public GateStatus Status(DateTimeOffset now) => new(now,
+        _nodes.Values.OrderBy(n => n.E.Node, StringComparer.Ordinal).Select(n => new NodeStatus(
+            n.E.Node, n.E.DatapathId, n.E.Port,
+            n.Admission is not null ? NodeGateState.Admitted
+                : n.Install is not null ? NodeGateState.Installing
+                : n.Challenge is not null ? NodeGateState.Challenged
+                : NodeGateState.Idle,
+            n.Admission?.Session, n.Admission?.LeaseEnd, n.Install?.Session ?? n.Challenge?.Session,
+            n.LastCounters?.Reset)).ToList(),
+        RejectedEnrolments);
+
+    /// <summary>Number of batches handed out and not yet confirmed (tests check that none leak).</summary>
+    public int PendingBatches => _pending.Count;
+
+    public void Dispose()
+    {
+        foreach (var n in _nodes.Values)
+            n.E.Dispose();
+        _nodes.Clear();
+        _byPort.Clear();
+    }
+
+    // ---------------------------------------------------------------- state
+
+    private sealed class NodeState(NodeEnrolment enrolment, uint number)
+    {
+        private readonly Queue<(ulong Session, byte[] Nonce)> _consumed = new();
+
+        public NodeEnrolment E { get; } = enrolment;
+        public uint Number { get; } = number;
+        public ushort Generation { get; set; }
+        public ChallengeState? Challenge { get; set; }
+        public InstallState? Install { get; set; }
+        public AdmissionState? Admission { get; set; }
+        public (uint Reset, uint Restart)? LastCounters { get; set; }
+        public byte[]? LastChallengeNonce { get; set; }
+        public bool Forgotten { get; set; }
+
+        public bool Uses(ulong session) =>
+            Challenge?.Session == session || Install?.Session == session || Admission?.Session == session
+            || _consumed.Any(c => c.Session == session);
+
+        public void Consume(ulong session, byte[] nonce)
+        {
+            if (_consumed.Count == ConsumedNonceMemory)
+                _consumed.Dequeue();
+            _consumed.Enqueue((session, nonce));
+        }
+
+        public bool WasConsumed(ulong session, byte[] nonce) =>
+            _consumed.Any(c => c.Session == session && CryptographicOperations.FixedTimeEquals(c.Nonce, nonce));
+    }
+
+    private sealed record ChallengeState(ulong Session, byte[] Nonce, DateTimeOffset Expires);
+
+    private sealed record InstallState(ulong Session, byte[] Nonce, DateTimeOffset LeaseEnd, uint ResetCount, ulong Cookie, bool Renewal);
+
+    private sealed record AdmissionState(ulong Session, byte[] LastNonce, DateTimeOffset LeaseEnd, uint ResetCount, ulong Cookie);
+
+    private abstract record PendingBatch
+    {
+        public sealed record Admit(NodeState State, InstallState Install) : PendingBatch;
+        public sealed record Revocation(NodeState State, ulong Session, ReasonCode Reason, ReasonCode? Cause, string Detail) : PendingBatch;
+        public sealed record NoVerdict : PendingBatch;
+    }
+}
+
+/// <summary>Node names whose enrolment was added, changed or removed by a <see cref="GatePolicy.SetEnrolments"/>.</summary>
+public sealed record EnrolmentChanges(IReadOnlyList<string> Added, IReadOnlyList<string> Changed, IReadOnlyList<string> Removed)
+{
+    public bool IsEmpty => Added.Count == 0 && Changed.Count == 0 && Removed.Count == 0;
+}
