@@ -75,12 +75,13 @@ internal static class ControllerCommands
             using var host = builder.Build();
             try
             {
-                await host.RunAsync(cancel);
+                host.Services.GetRequiredService<OpenFlowListener>().Start();
             }
-            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException)
+            catch (System.Net.Sockets.SocketException ex)
             {
                 return Fail($"cannot listen on {address}:{options.Port}: {ex.Message}");
             }
+            await host.RunAsync(cancel);
             return 0;
         });
         return run;

@@ -12,7 +12,8 @@ public sealed class ControllerService(OpenFlowListener listener, ILogger<Control
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var endpoint = listener.Start();
+        // The CLI may have started it already, to report a busy port as one line instead of a host failure.
+        var endpoint = listener.LocalEndPoint ?? listener.Start();
         // Contract with scripts and integration tests: this line says where switches must connect.
         log.LogInformation("listening on {Endpoint}", endpoint);
         return Task.CompletedTask;

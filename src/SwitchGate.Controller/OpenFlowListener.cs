@@ -52,7 +52,7 @@ public sealed class OpenFlowListener : IAsyncDisposable
         var socket = new Socket(_options.ListenAddress.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            AllowRebindDuringTimeWait(socket);
             socket.Bind(new IPEndPoint(_options.ListenAddress, _options.Port));
             socket.Listen(512);
         }
@@ -64,6 +64,20 @@ public sealed class OpenFlowListener : IAsyncDisposable
         _socket = socket;
         _acceptLoop = Task.Run(AcceptLoopAsync);
         return LocalEndPoint!;
+    }
+
+    /// <summary>
+    /// A restarted controller must get its port back while the old connections sit in TIME_WAIT, so set
+    /// SO_REUSEADDR — but only that: .NET's ReuseAddress option also sets SO_REUSEPORT on Linux, which
+    /// would let a second controller bind the same port and steal half of the switches.
+    /// </summary>
+    private static void AllowRebindDuringTimeWait(Socket socket)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            const int SolSocket = 1, SoReuseAddr = 2; // <asm-generic/socket.h>
+            socket.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
+        }
     }
 
     private async Task AcceptLoopAsync()
