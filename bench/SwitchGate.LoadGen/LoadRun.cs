@@ -27,7 +27,7 @@ internal sealed record LoadOptions(
         var targetText = a.String("--target", "127.0.0.1:6653");
         if (!IPEndPoint.TryParse(targetText, out var target) || target.Port == 0)
             throw new UsageException($"--target: '{targetText}' is not HOST:PORT");
-        int window = a.Int("--window", mode == "latency" ? 1 : 64, 0, 2048);
+        int window = a.Int("--window", mode == "latency" ? 1 : 256, 1, 2048);
         if (mode == "latency" && window != 1)
             throw new UsageException("--mode latency means exactly one outstanding packet-in per switch (--window 1)");
         int? pid = a.OptionalString("--target-pid") is { } p
@@ -165,7 +165,7 @@ internal static class LoadRun
         long distinctSources = switches.Sum(s => Math.Min(s.Sent, o.Macs));
 
         var inv = CultureInfo.InvariantCulture;
-        Console.WriteLine($"sg-loadgen {o.Label}: mode={o.Mode} switches={o.Switches} window={(o.Window == 0 ? "blast" : o.Window.ToString(inv))} macs/switch={o.Macs} ports={o.Ports} duration={elapsed:0.0}s warmup={o.WarmupSeconds}s target={o.Target}");
+        Console.WriteLine($"sg-loadgen {o.Label}: mode={o.Mode} switches={o.Switches} window={o.Window} macs/switch={o.Macs} ports={o.Ports} duration={elapsed:0.0}s warmup={o.WarmupSeconds}s target={o.Target}");
         Console.WriteLine($"  responses/s (FLOW_MOD + PACKET_OUT messages): median {Median(responses),12:N0}  min {responses.Min(),12:N0}  max {responses.Max(),12:N0}");
         Console.WriteLine($"  packet-ins answered/s (PACKET_OUT carrying our frame): median {Median(answered),12:N0}  min {answered.Min(),12:N0}  max {answered.Max(),12:N0}");
         Console.WriteLine($"  totals: {flowMods:N0} FLOW_MOD, {packetOuts:N0} PACKET_OUT ({(packetOuts == 0 ? 0 : (double)flowMods / packetOuts):0.00} flow-mods per packet-out); lost (no answer in {StallTimeout.TotalSeconds:0} s): {lost:N0}; controller ERRORs: {errors:N0}");

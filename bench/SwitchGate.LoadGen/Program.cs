@@ -3,10 +3,16 @@ using SwitchGate.LoadGen;
 // sg-loadgen: cbench-style OpenFlow 1.3 load generator and policy-install benchmark (docs/benchmarks/openflow.md).
 const string Usage = """
 usage: sg-loadgen [run] [--mode throughput|latency] [--target HOST:PORT] [--switches N] [--duration S] [--warmup S]
-                  [--macs M] [--ports P] [--window W (0 = blast)] [--table-id T] [--target-pid PID] [--label NAME]
+                  [--macs M] [--ports P] [--window W] [--table-id T] [--target-pid PID] [--label NAME]
                   [--verbose true]
        sg-loadgen policy-install --bridge BR [--flows N] [--rounds R]
 """;
+
+// Opt-in (SG_LOADGEN_INLINE_COMPLETIONS=1): socket completions on the epoll thread instead of the thread pool.
+// Measured here it makes the generator's throughput mode erratic (all 16 readers serialised on one epoll thread),
+// so it is off by default. Read once, when the first socket is used, so it must be set before that.
+if (Environment.GetEnvironmentVariable("SG_LOADGEN_INLINE_COMPLETIONS") == "1")
+    Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
 
 try
 {
