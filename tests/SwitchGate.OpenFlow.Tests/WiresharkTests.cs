@@ -87,6 +87,7 @@ public class WiresharkTests
             new BarrierRequest(),
             new BarrierReply(),
             new QueueGetConfigRequest(OfpPort.Any),
+            new QueueGetConfigReply(1, []),
             new RoleRequest(ControllerRole.Master, 1),
             new RoleReply(ControllerRole.Master, 1),
             new GetAsyncRequest(),
