@@ -33,6 +33,7 @@ internal static class Setup
 /// (persistent), secret sealed to PolicyPCR(sha256:16,23); unseal = Load + StartAuthSession + PolicyPCR + Unseal + 2 flushes.
 /// </summary>
 [SimpleJob(RunStrategy.Throughput, launchCount: 1, warmupCount: 3, iterationCount: 15)]
+[MedianColumn]
 public class ClientLatencyBenchmarks
 {
     private SwtpmProcess _swtpm = null!;
@@ -71,6 +72,7 @@ public class ClientLatencyBenchmarks
 /// invocations (not measured) the leftovers tpm2-tools keeps loaded are flushed, as swtpm has no resource manager.
 /// </summary>
 [SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 2, iterationCount: 15, invocationCount: 1)]
+[MedianColumn]
 public class ToolsLatencyBenchmarks
 {
     private SwtpmProcess _swtpm = null!;

@@ -11,6 +11,9 @@ namespace SwitchGate.Benchmarks.Tpm;
 /// .NET signature verification of the same attest bytes (hash + verify, nothing else) in the same run.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
+[GroupBenchmarksBy(BenchmarkDotNet.Configs.BenchmarkLogicalGroupRule.ByCategory)]
+[CategoriesColumn]
 public class VerifierBenchmarks
 {
     private static readonly TpmlPcrSelection Selection = TpmlPcrSelection.Parse("sha256:16,23");
@@ -53,16 +56,16 @@ public class VerifierBenchmarks
         return new Material(blob.Public, quote.Attest, quote.Signature.ToBytes(), quote.Signature, nonce, values.SelectMany(v => v).ToArray());
     }
 
-    [Benchmark(Description = "ECC raw .NET ECDsa.VerifyData")]
+    [Benchmark(Baseline = true, Description = "ECC raw .NET ECDsa.VerifyData"), BenchmarkCategory("ECC")]
     public bool EccRaw() => _eccKey.VerifyData(_ecc.Attest, _eccP1363, HashAlgorithmName.SHA256);
 
-    [Benchmark(Description = "ECC QuoteVerifier.Verify")]
+    [Benchmark(Description = "ECC QuoteVerifier.Verify"), BenchmarkCategory("ECC")]
     public bool EccVerifier() => _eccVerifier.Verify(_ecc.Attest, _ecc.Signature, _ecc.Nonce, Selection, _ecc.Values).IsValid;
 
-    [Benchmark(Description = "RSA raw .NET RSA.VerifyData")]
+    [Benchmark(Baseline = true, Description = "RSA raw .NET RSA.VerifyData"), BenchmarkCategory("RSA")]
     public bool RsaRaw() => _rsaKey.VerifyData(_rsa.Attest, _rsa.Parsed.Rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
 
-    [Benchmark(Description = "RSA QuoteVerifier.Verify")]
+    [Benchmark(Description = "RSA QuoteVerifier.Verify"), BenchmarkCategory("RSA")]
     public bool RsaVerifier() => _rsaVerifier.Verify(_rsa.Attest, _rsa.Signature, _rsa.Nonce, Selection, _rsa.Values).IsValid;
 
     [GlobalCleanup]

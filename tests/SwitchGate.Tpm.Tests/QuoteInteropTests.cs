@@ -77,7 +77,7 @@ public sealed class QuoteInteropTests(SwtpmFixture swtpm) : IClassFixture<SwtpmF
         var verdict = Verify(e);
         Assert.True(verdict.IsValid, verdict.ToString());
         Assert.Equal(TpmGenerated.Value, verdict.Attest!.Magic);
-        Assert.True(verdict.ClockInfo!.Value.ResetCount >= 0);
+        Assert.True(verdict.ClockInfo!.Value.Clock > 0);
         Assert.Equal(Selection, verdict.Quote!.PcrSelect);
         // Observed: tpm2_checkquote 5.4 rejects swtpm's RSAPSS quotes; ours verifies them (PSS, salt = digest size).
         Assert.True((kind != "rsapss") == Tpm2CheckQuoteAccepts(e), LastToolOutput);

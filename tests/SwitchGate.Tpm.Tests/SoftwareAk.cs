@@ -16,11 +16,9 @@ internal sealed class SoftwareAk : IDisposable
         get
         {
             var q = Key.ExportParameters(false).Q;
-            return TpmTemplates_EccAk() with { UniqueX = q.X!, UniqueY = q.Y! };
+            return Client.TpmTemplates.EccAttestationKey() with { UniqueX = q.X!, UniqueY = q.Y! };
         }
     }
-
-    private static TpmtPublic TpmTemplates_EccAk() => Client.TpmTemplates.EccAttestationKey();
 
     public byte[] Sign(byte[] attest)
     {

@@ -32,7 +32,7 @@ public sealed class SwtpmFixture : IDisposable
                 "--ctrl", $"type=tcp,port={Port + 1},bindaddr=127.0.0.1",
                 "--flags", "not-need-init,startup-clear",
             ]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-            if (WaitForPort(process))
+            if (WaitForPorts(process))
             {
                 _swtpm = process;
                 break;
@@ -42,8 +42,6 @@ public sealed class SwtpmFixture : IDisposable
             process.Dispose();
             if (attempt == 5) throw new InvalidOperationException("swtpm did not start on any port");
         }
-        // swtpm accepts one data connection after another; open and close one so the first test does not race startup.
-        using var _ = ConnectAsync().GetAwaiter().GetResult();
     }
 
     public int Port { get; }
@@ -129,16 +127,21 @@ public sealed class SwtpmFixture : IDisposable
         }
     }
 
-    private bool WaitForPort(Process process)
+    /// <summary>
+    /// True once both ports accept connections and the process is still ours and alive. Another process that
+    /// grabbed the port first makes swtpm exit, which is seen here; the caller then kills and retries.
+    /// </summary>
+    private bool WaitForPorts(Process process)
     {
         for (int i = 0; i < 100; i++)
         {
             if (process.HasExited) return false;
             try
             {
-                using var c = new TcpClient();
-                c.Connect(IPAddress.Loopback, Port + 1);
-                return true;
+                using (var data = new TcpClient()) data.Connect(IPAddress.Loopback, Port);
+                using (var ctrl = new TcpClient()) ctrl.Connect(IPAddress.Loopback, Port + 1);
+                Thread.Sleep(20);
+                return !process.HasExited;
             }
             catch (SocketException)
             {
@@ -148,8 +151,18 @@ public sealed class SwtpmFixture : IDisposable
         return false;
     }
 
+    /// <summary>Stops swtpm through its control channel (CMD_SHUTDOWN), and by pid if it is still running after that.</summary>
     public void Dispose()
     {
+        try
+        {
+            SwtpmControl.ShutdownAsync("127.0.0.1", ControlPort).Wait(TimeSpan.FromSeconds(5));
+            _swtpm.WaitForExit(2000);
+        }
+        catch (AggregateException e) when (e.InnerException is TpmTransportException)
+        {
+            // fall through to the kill below
+        }
         if (!_swtpm.HasExited)
         {
             _swtpm.Kill();

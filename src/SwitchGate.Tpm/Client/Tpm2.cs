@@ -47,7 +47,7 @@ public sealed record CreatedObject(byte[] Private, TpmtPublic Public)
     }
 }
 
-/// <summary>TPM2_Quote's output: the TPMS_ATTEST bytes exactly as signed, and the signature.</summary>
+/// <summary>An attestation command's output (Quote, Certify): the TPMS_ATTEST bytes exactly as signed, and the signature.</summary>
 public sealed record QuoteResult(byte[] Attest, TpmtSignature Signature);
 
 /// <summary>

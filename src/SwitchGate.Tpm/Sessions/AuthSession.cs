@@ -73,6 +73,4 @@ public sealed class PolicySession : AuthSession
         r.ReadByte("TPMS_AUTH_RESPONSE.sessionAttributes");
         r.Read2B("TPMS_AUTH_RESPONSE.hmac", 64);
     }
-
-    internal void SetNonceTpm(byte[] nonce) => NonceTpm = nonce;
 }

@@ -14,8 +14,6 @@ public static class SwtpmControl
     public const uint CmdInit = 0x02;
     /// <summary>CMD_SHUTDOWN: stop the TPM and make swtpm exit.</summary>
     public const uint CmdShutdown = 0x03;
-    /// <summary>CMD_STOP: stop the TPM without exiting.</summary>
-    public const uint CmdStop = 0x0E;
 
     /// <summary>Emulated power cycle (what <c>swtpm_ioctl -i</c> does); init flags 0 keep the volatile state file out of it.</summary>
     public static Task InitAsync(string host, int ctrlPort, CancellationToken ct = default) =>
