@@ -23,8 +23,28 @@ public class JsonConformanceTests
         var root = expected.RootElement.EnumerateObject().Single();
         var comparer = new Comparer();
         comparer.Compare(root.Value, actual.RootElement, root.Name, topLevel: true);
-        Assert.True(comparer.Compared > 0 || root.Value.EnumerateObject().Any() == false, "nothing compared");
+        Assert.True(comparer.Compared > 0 || !root.Value.EnumerateObject().Any(), "nothing compared");
+
+        // Only these files have parts we keep opaque; everything else is compared completely.
+        Assert.Equal(OpaqueParts.Contains(name), comparer.Skipped > 0);
     }
+
+    private static readonly HashSet<string> OpaqueParts =
+    [
+        "4-2-ofp_flow_mod",                   // set_field pbb_uca: ONF experimenter OXM, value opaque
+        "4-12-ofp_flow_stats_reply",          // the same action inside flow stats
+        "4-59-ofp_packet_in",                 // match with pbb_uca and Nicira tun_ipv4_src/dst: vendor OXMs, only their names compared
+        "4-60-ofp_flow_mod",                  // the same match
+        "4-63-onf_flow_monitor_request",      // ONF experimenter multipart body
+        "4-32-ofp_group_features_reply",      // multipart bodies without a typed model
+        "4-36-ofp_queue_get_config_reply",
+        "4-38-ofp_queue_stats_reply",
+        "4-50-ofp_meter_stats_reply",
+        "4-52-ofp_meter_features_reply",
+        "4-55-ofp_table_features_request",
+        "4-56-ofp_table_features_reply",
+        "4-58-ofp_group_stats_reply",
+    ];
 
     [Fact]
     public void Comparer_catches_a_wrong_value()
