@@ -322,7 +322,7 @@ public sealed class GatePolicy : IDisposable
         ulong cookie = renewal
             ? admission!.Cookie
             : GateFlows.Cookie(GateFlows.CookieKind.Admission, state.Number, ++state.Generation);
-        var install = new InstallState(session, nonce, leaseEnd, clock!.Value.ResetCount, cookie, renewal);
+        var install = new InstallState(session, nonce, leaseEnd, clock!.Value.ResetCount, cookie, renewal, detail);
         state.Install = install;
         var flows = GateFlows.Admission(state.E.Port, state.E.CleanMac, cookie, _options.LeaseSeconds).ToList<OfpMessage>();
         output.Batches.Add(NewBatch(state.E.DatapathId, flows, new PendingBatch.Admit(state, install)));
@@ -525,7 +525,7 @@ public sealed class GatePolicy : IDisposable
         var reason = install.Renewal ? ReasonCode.Renewed : ReasonCode.Admitted;
         Counters.CountVerdict(VerdictKind.Admitted, reason);
         output.Audit.Add(AuditVerdict(state, now, install.Session, VerdictKind.Admitted, reason, lease: _options.LeaseSeconds,
-            detail: $"lease until {install.LeaseEnd:O}"));
+            detail: $"{install.Checks}, lease until {install.LeaseEnd:O}"));
         SendToNode(state, Attestation.Verdict.Admit(install.Session, _options.LeaseSeconds, install.Renewal), output);
     }
 
@@ -609,7 +609,7 @@ public sealed class GatePolicy : IDisposable
 
     private sealed record ChallengeState(ulong Session, byte[] Nonce, DateTimeOffset Expires);
 
-    private sealed record InstallState(ulong Session, byte[] Nonce, DateTimeOffset LeaseEnd, uint ResetCount, ulong Cookie, bool Renewal);
+    private sealed record InstallState(ulong Session, byte[] Nonce, DateTimeOffset LeaseEnd, uint ResetCount, ulong Cookie, bool Renewal, string Checks);
 
     private sealed record AdmissionState(ulong Session, byte[] LastNonce, DateTimeOffset LeaseEnd, uint ResetCount, ulong Cookie);
 

@@ -1,0 +1,90 @@
+using System.Net.NetworkInformation;
+using System.Security.Cryptography;
+using SwitchGate.Attestation;
+using SwitchGate.Attestation.Enrolment;
+using SwitchGate.Gate.Simulation;
+using SwitchGate.OpenFlow;
+using SwitchGate.Tpm.Structures;
+
+namespace SwitchGate.Gate.Tests;
+
+/// <summary>
+/// A simulated boot server for unit tests: a software "TPM" (<see cref="SoftwareQuoter"/>) in the clean
+/// configuration, its enrolment record, and the agent's side of the protocol (frames it would send).
+/// </summary>
+internal sealed class TestNode : IDisposable
+{
+    public static readonly TpmlPcrSelection CleanSelection = new(TpmAlgId.Sha256, 0, 4, 8, 9, 14);
+
+    public TestNode(string name, ulong dpid, uint port, byte id)
+    {
+        Name = name;
+        DatapathId = dpid;
+        Port = port;
+        CleanMac = new PhysicalAddress([0x02, 0x00, 0x00, 0x00, 0x01, id]);
+        DirtyMac = new PhysicalAddress([0x02, 0x00, 0x00, 0x00, 0x02, id]);
+        Quoter = new SoftwareQuoter(CleanSelection);
+        // The emulated measured launch: firmware, boot loader, command line, agent; PCR 14 stays zero.
+        foreach (var pcr in new[] { 0, 4, 8, 9 })
+            Quoter.Extend(pcr, System.Text.Encoding.UTF8.GetBytes($"{name} measured launch PCR {pcr}"));
+        Secret = RandomNumberGenerator.GetBytes(32);
+        Record = new EnrolmentRecord
+        {
+            Node = name,
+            DatapathId = dpid,
+            Port = port,
+            CleanMac = CleanMac,
+            DirtyMac = DirtyMac,
+            AkPublic = Quoter.AkPublic,
+            PcrSelection = new PcrBankSelection("sha256", [0, 4, 8, 9, 14]),
+            GoldenSets = [new GoldenSet("clean", new[] { 0, 4, 8, 9, 14 }.ToDictionary(p => p, Quoter.Pcr))],
+            Secret = Secret,
+        }.Validated();
+    }
+
+    public string Name { get; }
+    public ulong DatapathId { get; }
+    public uint Port { get; }
+    public PhysicalAddress CleanMac { get; }
+    public PhysicalAddress DirtyMac { get; }
+    public MacAddress CleanOf => MacAddress.Read(CleanMac.GetAddressBytes());
+    public MacAddress DirtyOf => MacAddress.Read(DirtyMac.GetAddressBytes());
+    public SoftwareQuoter Quoter { get; }
+    public byte[] Secret { get; }
+    public EnrolmentRecord Record { get; }
+
+    /// <summary>The agent's state: session and nonce of the last admission (for DEPART).</summary>
+    public ulong Session { get; set; }
+    public byte[]? AdmittedNonce { get; set; }
+
+    public byte[] Hello(ulong session = 0, string? name = null, PhysicalAddress? source = null, PhysicalAddress? claimed = null) =>
+        AttestationFrame.Build(AttestationFrame.ControllerDestination, source ?? CleanMac,
+            new Attestation.Hello(session, name ?? Name, claimed ?? CleanMac));
+
+    /// <summary>EVIDENCE answering <paramref name="challenge"/> as an honest agent would; the optional arguments forge parts of it.</summary>
+    public Evidence Evidence(Challenge challenge, byte[]? quoteNonce = null, byte[]? proof = null, ulong? session = null,
+        IReadOnlyList<byte[]>? values = null, TpmlPcrSelection? quotedSelection = null, SoftwareQuoter? signer = null,
+        byte[]? secret = null)
+    {
+        var nonce = challenge.Nonce.ToArray();
+        var (attest, signature) = Quoter.Quote(quoteNonce ?? nonce, quotedSelection);
+        if (signer is not null)
+            signature = signer.Sign(attest);
+        var s = session ?? challenge.SessionId;
+        proof ??= AttestationProof.ComputeEvidenceProof(secret ?? Secret, nonce, s, CleanMac);
+        var pcrs = values ?? (quotedSelection is null ? Quoter.PcrValues() : quotedSelection.InOrder().Select(p => Quoter.Pcr(p.Pcr)).ToList());
+        return new Evidence(s, attest, signature, pcrs.Select(v => (ReadOnlyMemory<byte>)v), proof);
+    }
+
+    public byte[] Frame(AttestationMessage message, PhysicalAddress? source = null) =>
+        AttestationFrame.Build(AttestationFrame.ControllerDestination, source ?? CleanMac, message);
+
+    public byte[] Depart(ulong? session = null, byte[]? nonce = null, byte[]? secret = null)
+    {
+        var s = session ?? Session;
+        var proof = AttestationProof.ComputeDepartProof(secret ?? Secret, nonce ?? AdmittedNonce!, s, CleanMac);
+        return Frame(new Depart(s, proof));
+    }
+
+    public void Dispose() => Quoter.Dispose();
+}
