@@ -270,7 +270,11 @@ public sealed class SwitchSession : ISwitchView
     {
         var state = State;
         if (state == SessionState.AwaitingHello && message is not Hello)
-            throw new ProtocolViolationException($"expected HELLO first, got {message.Type}");
+        {
+            throw new ProtocolViolationException(message is ErrorMsg e
+                ? $"switch sent ERROR before HELLO: {ErrorText.Describe(e)}"
+                : $"expected HELLO first, got {message.Type}");
+        }
 
         switch (message)
         {
