@@ -134,7 +134,8 @@ public sealed class AgentRunner(
 
         var before = core.Ignored;
         var actions = core.OnFrame(frame, Now);
-        if (core.Ignored != before)
+        var ownEcho = frame.Source.Equals(identity.CleanMac) && frame.Destination.Equals(AttestationFrame.ControllerDestination);
+        if (core.Ignored != before && !ownEcho)
         {
             logger.LogInformation("ignored {Type} session={Session} from={Source} to={Destination} state={State}",
                 frame.Message.Type, AgentCore.Hex(frame.Message.SessionId), frame.Source, frame.Destination, core.State);
