@@ -23,12 +23,14 @@ internal sealed class RunControl
 /// One fake OpenFlow 1.3 switch on one TCP connection. The reader counts FLOW_MODs and PACKET_OUTs straight from
 /// the ofp_header (no decoding, no allocation) and decodes everything else with the production codec to answer it
 /// (<see cref="SwitchSide"/>). The writer keeps <c>window</c> packet-ins unanswered (an answer is the PACKET_OUT
-/// carrying our frame back): window 1 is cbench's latency mode, a large window stands in for cbench's throughput
-/// mode (which writes as long as TCP takes it). Every counter has a single writer thread.
+/// carrying our frame back): window 1 is cbench's latency mode, a large window a pipelined throughput mode. Window 0
+/// is cbench's throughput mode proper ("blast"): batches of packet-ins written as fast as TCP takes them, whatever
+/// comes back; it shows how a controller behaves under overload. Every counter has a single writer thread.
 /// </summary>
 internal sealed class FakeSwitch
 {
     private const int RingSize = 4096;
+    private const int BlastBatch = 64;
 
     private readonly int _index;
     private readonly ulong _datapathId;
@@ -62,8 +64,8 @@ internal sealed class FakeSwitch
 
     public FakeSwitch(int index, ulong datapathId, int macs, int ports, byte tableId, int window, TimeSpan stallTimeout, RunControl control)
     {
-        if (window < 1 || window > RingSize / 2)
-            throw new ArgumentOutOfRangeException(nameof(window), $"window 1..{RingSize / 2}");
+        if (window < 0 || window > RingSize / 2)
+            throw new ArgumentOutOfRangeException(nameof(window), $"window 0 (blast) .. {RingSize / 2}");
         _index = index;
         _datapathId = datapathId;
         _window = window;
@@ -169,7 +171,7 @@ internal sealed class FakeSwitch
                         {
                             _answered++;
                             progress = true;
-                            if (_control.Measuring && unchecked((uint)_sent - sequence) <= RingSize / 2)
+                            if (_window > 0 && _control.Measuring && unchecked((uint)_sent - sequence) <= RingSize / 2)
                                 Latency.RecordTicks(now - _sendTimestamps[sequence % RingSize]);
                         }
                         else
@@ -239,7 +241,7 @@ internal sealed class FakeSwitch
     private async Task WriteLoopAsync()
     {
         int len = _traffic.MessageLength;
-        var batch = new byte[_window * len];
+        var batch = new byte[Math.Max(_window, BlastBatch) * len];
         try
         {
             while (!_control.StopSending || !_controlReplies.IsEmpty)
@@ -250,7 +252,7 @@ internal sealed class FakeSwitch
                 if (_ready && !_control.StopSending)
                 {
                     long outstanding = _sent - Volatile.Read(ref _answered) - _lostAdjust;
-                    int credit = (int)Math.Max(0, _window - outstanding);
+                    int credit = _window == 0 ? BlastBatch : (int)Math.Max(0, _window - outstanding);
                     if (credit > 0)
                     {
                         long now = Stopwatch.GetTimestamp();

@@ -27,7 +27,7 @@ internal sealed record LoadOptions(
         var targetText = a.String("--target", "127.0.0.1:6653");
         if (!IPEndPoint.TryParse(targetText, out var target) || target.Port == 0)
             throw new UsageException($"--target: '{targetText}' is not HOST:PORT");
-        int window = a.Int("--window", mode == "latency" ? 1 : 256, 1, 2048);
+        int window = a.Int("--window", mode == "latency" ? 1 : 256, 0, 2048);
         if (mode == "latency" && window != 1)
             throw new UsageException("--mode latency means exactly one outstanding packet-in per switch (--window 1)");
         int? pid = a.OptionalString("--target-pid") is { } p

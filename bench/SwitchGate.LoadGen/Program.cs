@@ -3,7 +3,7 @@ using SwitchGate.LoadGen;
 // sg-loadgen: cbench-style OpenFlow 1.3 load generator and policy-install benchmark (docs/benchmarks/openflow.md).
 const string Usage = """
 usage: sg-loadgen [run] [--mode throughput|latency] [--target HOST:PORT] [--switches N] [--duration S] [--warmup S]
-                  [--macs M] [--ports P] [--window W] [--table-id T] [--target-pid PID] [--label NAME]
+                  [--macs M] [--ports P] [--window W (0 = blast)] [--table-id T] [--target-pid PID] [--label NAME]
                   [--verbose true]
        sg-loadgen policy-install --bridge BR [--flows N] [--rounds R]
 """;
