@@ -26,6 +26,9 @@ public sealed class AgentProcess : IDisposable
 
     public string Output => string.Join('\n', _lines);
 
+    /// <summary>The agent's own pid ('ip netns exec' execs the command).</summary>
+    public int Pid => _process.Id;
+
     public static async Task<(int ExitCode, string Output)> RunAsync(string netns, params string[] args)
     {
         using var agent = new AgentProcess(netns, args);

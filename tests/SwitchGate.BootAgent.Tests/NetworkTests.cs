@@ -138,6 +138,35 @@ public sealed class NetworkTests : IDisposable
         Assert.Equal(DirtyMac, _netns.AgentMac());
     }
 
+    [Fact]
+    public async Task The_service_stops_gracefully_on_SIGTERM_and_a_new_service_resumes_the_admission()
+    {
+        var record = await MeasureAndEnrolAsync();
+        using var controller = new FakeController(_netns.ControllerNs, _netns.ControllerIf, record, lease: 20);
+        using (var service = new AgentProcess(_netns.AgentNs, ["attest", "--stay", .. Common]))
+        {
+            await service.WaitForLineAsync("admitted session=", TimeSpan.FromSeconds(30));
+            using (var term = System.Diagnostics.Process.Start("kill", ["-TERM", service.Pid.ToString()]))
+            {
+                await term.WaitForExitAsync();
+            }
+
+            Assert.Equal(0, await service.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+            Assert.Contains("stopped state=Admitted", service.Output);
+        }
+
+        Assert.False(File.Exists(Path.Combine(_work, "state", "agent.sock")));
+        Assert.Equal(CleanMac, _netns.AgentMac());
+        var status = await Agent("status");
+        Assert.Contains($"admission session={controller.Session:x16}", status.Output);
+        Assert.Contains("service=stopped", status.Output);
+
+        using var resumed = new AgentProcess(_netns.AgentNs, ["attest", "--stay", .. Common]);
+        Assert.Contains($"resuming session={controller.Session:x16}", await resumed.WaitForLineAsync("resuming", TimeSpan.FromSeconds(30)));
+        var running = await Agent("status");
+        Assert.Contains("service=running", running.Output);
+    }
+
     public void Dispose()
     {
         _swtpm.Dispose();
