@@ -517,6 +517,180 @@ public sealed record QueueStatsRequest(uint PortNo = OfpPort.Any, uint QueueId =
     }
 }
 
+/// <summary>OFPMP_GROUP_FEATURES request (empty body).</summary>
+public sealed record GroupFeaturesRequest : MultipartRequestBody
+{
+    public override MultipartType MultipartType => MultipartType.GroupFeatures;
+
+    internal override int Length => 0;
+
+    internal override void Write(ref WireWriter w)
+    {
+    }
+}
+
+/// <summary>OFPMP_METER_FEATURES request (empty body).</summary>
+public sealed record MeterFeaturesRequest : MultipartRequestBody
+{
+    public override MultipartType MultipartType => MultipartType.MeterFeatures;
+
+    internal override int Length => 0;
+
+    internal override void Write(ref WireWriter w)
+    {
+    }
+}
+
+/// <summary>ofp_queue_stats.</summary>
+public sealed record QueueStats(uint PortNo, uint QueueId, ulong TxBytes, ulong TxPackets, ulong TxErrors, uint DurationSec, uint DurationNsec)
+{
+    public const int WireLength = 40;
+}
+
+/// <summary>OFPMP_QUEUE reply.</summary>
+public sealed record QueueStatsReply(IReadOnlyList<QueueStats> Stats) : MultipartReplyBody
+{
+    public override MultipartType MultipartType => MultipartType.Queue;
+
+    internal override int Length => Stats.Count * QueueStats.WireLength;
+
+    internal override void Write(ref WireWriter w)
+    {
+        for (var index = 0; index < Stats.Count; index++)
+        {
+            var s = Stats[index];
+            w.U32(s.PortNo);
+            w.U32(s.QueueId);
+            w.U64(s.TxBytes);
+            w.U64(s.TxPackets);
+            w.U64(s.TxErrors);
+            w.U32(s.DurationSec);
+            w.U32(s.DurationNsec);
+        }
+    }
+}
+
+/// <summary>ofp_bucket_counter.</summary>
+public sealed record BucketCounter(ulong PacketCount, ulong ByteCount);
+
+/// <summary>ofp_group_stats.</summary>
+public sealed record GroupStats(uint GroupId, uint RefCount, ulong PacketCount, ulong ByteCount, uint DurationSec, uint DurationNsec, IReadOnlyList<BucketCounter> BucketStats)
+{
+    public int Length => 40 + (16 * BucketStats.Count);
+}
+
+/// <summary>OFPMP_GROUP reply.</summary>
+public sealed record GroupStatsReply(IReadOnlyList<GroupStats> Stats) : MultipartReplyBody
+{
+    public override MultipartType MultipartType => MultipartType.Group;
+
+    internal override int Length => Stats.Sum(s => s.Length);
+
+    internal override void Write(ref WireWriter w)
+    {
+        foreach (var s in Stats)
+        {
+            w.U16((ushort)s.Length);
+            w.Zeros(2);
+            w.U32(s.GroupId);
+            w.U32(s.RefCount);
+            w.Zeros(4);
+            w.U64(s.PacketCount);
+            w.U64(s.ByteCount);
+            w.U32(s.DurationSec);
+            w.U32(s.DurationNsec);
+            foreach (var b in s.BucketStats)
+            {
+                w.U64(b.PacketCount);
+                w.U64(b.ByteCount);
+            }
+        }
+    }
+}
+
+/// <summary>ofp_meter_band_stats.</summary>
+public sealed record MeterBandStats(ulong PacketBandCount, ulong ByteBandCount);
+
+/// <summary>ofp_meter_stats.</summary>
+public sealed record MeterStats(uint MeterId, uint FlowCount, ulong PacketInCount, ulong ByteInCount, uint DurationSec, uint DurationNsec, IReadOnlyList<MeterBandStats> BandStats)
+{
+    public int Length => 40 + (16 * BandStats.Count);
+}
+
+/// <summary>OFPMP_METER reply.</summary>
+public sealed record MeterStatsReply(IReadOnlyList<MeterStats> Stats) : MultipartReplyBody
+{
+    public override MultipartType MultipartType => MultipartType.Meter;
+
+    internal override int Length => Stats.Sum(s => s.Length);
+
+    internal override void Write(ref WireWriter w)
+    {
+        foreach (var s in Stats)
+        {
+            w.U32(s.MeterId);
+            w.U16((ushort)s.Length);
+            w.Zeros(6);
+            w.U32(s.FlowCount);
+            w.U64(s.PacketInCount);
+            w.U64(s.ByteInCount);
+            w.U32(s.DurationSec);
+            w.U32(s.DurationNsec);
+            foreach (var b in s.BandStats)
+            {
+                w.U64(b.PacketBandCount);
+                w.U64(b.ByteBandCount);
+            }
+        }
+    }
+}
+
+/// <summary>
+/// OFPMP_GROUP_FEATURES reply (ofp_group_features): bitmaps of supported group types and capabilities, and per
+/// group type (index = ofp_group_type) the maximum number of groups and the bitmap of supported action types.
+/// </summary>
+public sealed record GroupFeaturesReply(uint Types, uint Capabilities, IReadOnlyList<uint> MaxGroups, IReadOnlyList<uint> Actions) : MultipartReplyBody
+{
+    public override MultipartType MultipartType => MultipartType.GroupFeatures;
+
+    internal override int Length => MaxGroups.Count == 4 && Actions.Count == 4
+        ? 40
+        : throw new ArgumentException("ofp_group_features has exactly 4 max_groups and 4 actions entries");
+
+    internal override void Write(ref WireWriter w)
+    {
+        w.U32(Types);
+        w.U32(Capabilities);
+        foreach (var m in MaxGroups)
+        {
+            w.U32(m);
+        }
+
+        foreach (var a in Actions)
+        {
+            w.U32(a);
+        }
+    }
+}
+
+/// <summary>OFPMP_METER_FEATURES reply (ofp_meter_features).</summary>
+public sealed record MeterFeaturesReply(uint MaxMeter, uint BandTypes, uint Capabilities, byte MaxBands, byte MaxColor) : MultipartReplyBody
+{
+    public override MultipartType MultipartType => MultipartType.MeterFeatures;
+
+    internal override int Length => 16;
+
+    internal override void Write(ref WireWriter w)
+    {
+        w.U32(MaxMeter);
+        w.U32(BandTypes);
+        w.U32(Capabilities);
+        w.U8(MaxBands);
+        w.U8(MaxColor);
+        w.Zeros(2);
+    }
+}
+
 /// <summary>OFPMP_EXPERIMENTER request (ofp_experimenter_multipart_header + opaque data).</summary>
 public sealed record ExperimenterMultipartRequest(uint Experimenter, uint ExpType, byte[] Data) : MultipartRequestBody
 {
@@ -584,6 +758,8 @@ internal static class MultipartReader
             MultipartType.Meter => new MeterStatsRequest(ReadIdAndPad(ref r, "meter_id")),
             MultipartType.Group => new GroupStatsRequest(ReadIdAndPad(ref r, "group_id")),
             MultipartType.Queue => new QueueStatsRequest(r.U32("port_no"), r.U32("queue_id")),
+            MultipartType.GroupFeatures => new GroupFeaturesRequest(),
+            MultipartType.MeterFeatures => new MeterFeaturesRequest(),
             MultipartType.Experimenter => new ExperimenterMultipartRequest(r.U32("experimenter"), r.U32("exp_type"), r.Rest().ToArray()),
             _ when Enum.IsDefined(type) => new RawMultipartRequest(type, r.Rest().ToArray()),
             _ => throw r.Fail($"unknown multipart type {(ushort)type}"),
@@ -618,6 +794,11 @@ internal static class MultipartReader
             MultipartType.PortDesc => ReadPortDesc(ref r),
             MultipartType.GroupDesc => ReadGroupDesc(ref r),
             MultipartType.MeterConfig => ReadMeterConfig(ref r),
+            MultipartType.Queue => ReadQueueStats(ref r),
+            MultipartType.Group => ReadGroupStats(ref r),
+            MultipartType.Meter => ReadMeterStats(ref r),
+            MultipartType.GroupFeatures => ReadGroupFeatures(ref r),
+            MultipartType.MeterFeatures => ReadMeterFeatures(ref r),
             MultipartType.Experimenter => new ExperimenterMultipartReply(r.U32("experimenter"), r.U32("exp_type"), r.Rest().ToArray()),
             _ when Enum.IsDefined(type) => new RawMultipartReply(type, r.Rest().ToArray()),
             _ => throw r.Fail($"unknown multipart type {(ushort)type}"),
@@ -735,6 +916,121 @@ internal static class MultipartReader
         }
 
         return new GroupDescReply(list);
+    }
+
+    private static QueueStatsReply ReadQueueStats(ref WireReader r)
+    {
+        if (r.Remaining % QueueStats.WireLength != 0)
+        {
+            throw r.Fail($"queue stats body of {r.Remaining} bytes is not a multiple of {QueueStats.WireLength}");
+        }
+
+        var list = new List<QueueStats>();
+        while (r.Remaining > 0)
+        {
+            list.Add(new QueueStats(r.U32("port_no"), r.U32("queue_id"), r.U64("tx_bytes"), r.U64("tx_packets"), r.U64("tx_errors"), r.U32("duration_sec"), r.U32("duration_nsec")));
+        }
+
+        return new QueueStatsReply(list);
+    }
+
+    private static GroupStatsReply ReadGroupStats(ref WireReader r)
+    {
+        var list = new List<GroupStats>();
+        while (r.Remaining > 0)
+        {
+            var length = r.U16("group_stats length");
+            if (length < 40 || (length - 40) % 16 != 0)
+            {
+                throw r.Fail($"group_stats length {length} is not 40 plus a multiple of 16");
+            }
+
+            if (length - 2 > r.Remaining)
+            {
+                throw r.Fail($"group_stats length {length} exceeds the {r.Remaining + 2} bytes left");
+            }
+
+            var g = r.Sub(length - 2, "group_stats");
+            g.Pad(2, "group_stats padding");
+            var groupId = g.U32("group_id");
+            var refCount = g.U32("ref_count");
+            g.Pad(4, "group_stats padding");
+            var packets = g.U64("packet_count");
+            var bytes = g.U64("byte_count");
+            var sec = g.U32("duration_sec");
+            var nsec = g.U32("duration_nsec");
+            var buckets = new List<BucketCounter>();
+            while (g.Remaining > 0)
+            {
+                buckets.Add(new BucketCounter(g.U64("bucket packet_count"), g.U64("bucket byte_count")));
+            }
+
+            list.Add(new GroupStats(groupId, refCount, packets, bytes, sec, nsec, buckets));
+        }
+
+        return new GroupStatsReply(list);
+    }
+
+    private static MeterStatsReply ReadMeterStats(ref WireReader r)
+    {
+        var list = new List<MeterStats>();
+        while (r.Remaining > 0)
+        {
+            var meterId = r.U32("meter_id");
+            var length = r.U16("meter_stats len");
+            if (length < 40 || (length - 40) % 16 != 0)
+            {
+                throw r.Fail($"meter_stats len {length} is not 40 plus a multiple of 16");
+            }
+
+            if (length - 6 > r.Remaining)
+            {
+                throw r.Fail($"meter_stats len {length} exceeds the {r.Remaining + 6} bytes left");
+            }
+
+            var m = r.Sub(length - 6, "meter_stats");
+            m.Pad(6, "meter_stats padding");
+            var flows = m.U32("flow_count");
+            var packets = m.U64("packet_in_count");
+            var bytes = m.U64("byte_in_count");
+            var sec = m.U32("duration_sec");
+            var nsec = m.U32("duration_nsec");
+            var bands = new List<MeterBandStats>();
+            while (m.Remaining > 0)
+            {
+                bands.Add(new MeterBandStats(m.U64("packet_band_count"), m.U64("byte_band_count")));
+            }
+
+            list.Add(new MeterStats(meterId, flows, packets, bytes, sec, nsec, bands));
+        }
+
+        return new MeterStatsReply(list);
+    }
+
+    private static GroupFeaturesReply ReadGroupFeatures(ref WireReader r)
+    {
+        var types = r.U32("types");
+        var capabilities = r.U32("capabilities");
+        var maxGroups = new uint[4];
+        for (var i = 0; i < 4; i++)
+        {
+            maxGroups[i] = r.U32("max_groups");
+        }
+
+        var actions = new uint[4];
+        for (var i = 0; i < 4; i++)
+        {
+            actions[i] = r.U32("actions");
+        }
+
+        return new GroupFeaturesReply(types, capabilities, maxGroups, actions);
+    }
+
+    private static MeterFeaturesReply ReadMeterFeatures(ref WireReader r)
+    {
+        var reply = new MeterFeaturesReply(r.U32("max_meter"), r.U32("band_types"), r.U32("capabilities"), r.U8("max_bands"), r.U8("max_color"));
+        r.Pad(2, "meter_features padding");
+        return reply;
     }
 
     private static MeterConfigReply ReadMeterConfig(ref WireReader r)

@@ -577,6 +577,94 @@ public static class OfpJson
 
                 w.WriteEndArray();
                 break;
+            case QueueStatsReply q:
+                w.WriteStartArray();
+                foreach (var s in q.Stats)
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("port_no", s.PortNo);
+                    w.WriteNumber("queue_id", s.QueueId);
+                    w.WriteNumber("tx_bytes", s.TxBytes);
+                    w.WriteNumber("tx_packets", s.TxPackets);
+                    w.WriteNumber("tx_errors", s.TxErrors);
+                    w.WriteNumber("duration_sec", s.DurationSec);
+                    w.WriteNumber("duration_nsec", s.DurationNsec);
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                break;
+            case GroupStatsReply g:
+                w.WriteStartArray();
+                foreach (var s in g.Stats)
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("length", s.Length);
+                    w.WriteNumber("group_id", s.GroupId);
+                    w.WriteNumber("ref_count", s.RefCount);
+                    w.WriteNumber("packet_count", s.PacketCount);
+                    w.WriteNumber("byte_count", s.ByteCount);
+                    w.WriteNumber("duration_sec", s.DurationSec);
+                    w.WriteNumber("duration_nsec", s.DurationNsec);
+                    w.WriteStartArray("bucket_stats");
+                    foreach (var b in s.BucketStats)
+                    {
+                        w.WriteStartObject();
+                        w.WriteNumber("packet_count", b.PacketCount);
+                        w.WriteNumber("byte_count", b.ByteCount);
+                        w.WriteEndObject();
+                    }
+
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                break;
+            case MeterStatsReply m:
+                w.WriteStartArray();
+                foreach (var s in m.Stats)
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("meter_id", s.MeterId);
+                    w.WriteNumber("len", s.Length);
+                    w.WriteNumber("flow_count", s.FlowCount);
+                    w.WriteNumber("packet_in_count", s.PacketInCount);
+                    w.WriteNumber("byte_in_count", s.ByteInCount);
+                    w.WriteNumber("duration_sec", s.DurationSec);
+                    w.WriteNumber("duration_nsec", s.DurationNsec);
+                    w.WriteStartArray("band_stats");
+                    foreach (var b in s.BandStats)
+                    {
+                        w.WriteStartObject();
+                        w.WriteNumber("packet_band_count", b.PacketBandCount);
+                        w.WriteNumber("byte_band_count", b.ByteBandCount);
+                        w.WriteEndObject();
+                    }
+
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                break;
+            case GroupFeaturesReply g:
+                w.WriteStartObject();
+                w.WriteNumber("types", g.Types);
+                w.WriteNumber("capabilities", g.Capabilities);
+                Numbers(w, "max_groups", g.MaxGroups.Select(x => (ulong)x));
+                Numbers(w, "actions", g.Actions.Select(x => (ulong)x));
+                w.WriteEndObject();
+                break;
+            case MeterFeaturesReply m:
+                w.WriteStartObject();
+                w.WriteNumber("max_meter", m.MaxMeter);
+                w.WriteNumber("band_types", m.BandTypes);
+                w.WriteNumber("capabilities", m.Capabilities);
+                w.WriteNumber("max_bands", m.MaxBands);
+                w.WriteNumber("max_color", m.MaxColor);
+                w.WriteEndObject();
+                break;
             case MeterConfigReply m:
                 w.WriteStartArray();
                 foreach (var c in m.Meters)

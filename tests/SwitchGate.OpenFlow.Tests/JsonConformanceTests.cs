@@ -36,14 +36,9 @@ public class JsonConformanceTests
         "4-59-ofp_packet_in",                 // match with pbb_uca and Nicira tun_ipv4_src/dst: vendor OXMs, only their names compared
         "4-60-ofp_flow_mod",                  // the same match
         "4-63-onf_flow_monitor_request",      // ONF experimenter multipart body
-        "4-32-ofp_group_features_reply",      // multipart bodies without a typed model
-        "4-36-ofp_queue_get_config_reply",
-        "4-38-ofp_queue_stats_reply",
-        "4-50-ofp_meter_stats_reply",
-        "4-52-ofp_meter_features_reply",
-        "4-55-ofp_table_features_request",
+        "4-55-ofp_table_features_request",    // TABLE_FEATURES bodies kept opaque
+        "4-36-ofp_queue_get_config_reply",    // queue list kept opaque
         "4-56-ofp_table_features_reply",
-        "4-58-ofp_group_stats_reply",
     ];
 
     [Fact]
@@ -145,6 +140,13 @@ public class JsonConformanceTests
 
                     break;
                 case JsonValueKind.Array:
+                    if (mine.ValueKind == JsonValueKind.Object && expected.GetArrayLength() == 1)
+                    {
+                        // Ryu lists the single ofp_meter_features of a METER_FEATURES reply as a one-element array.
+                        Compare(expected[0], mine, $"{path}[0]");
+                        return;
+                    }
+
                     if (mine.ValueKind != JsonValueKind.Array)
                     {
                         Assert.True(IsOpaque(mine), $"{path}: expected an array, got {mine.ValueKind}");
