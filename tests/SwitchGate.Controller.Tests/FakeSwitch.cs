@@ -42,6 +42,9 @@ internal sealed class FakeSwitch : IAsyncDisposable
     /// <summary>Answer ECHO_REQUEST (false: play dead).</summary>
     public bool AnswerEcho { get; set; } = true;
 
+    /// <summary>Answer FEATURES_REQUEST.</summary>
+    public bool AnswerFeatures { get; set; } = true;
+
     /// <summary>Answer BARRIER_REQUEST.</summary>
     public bool AnswerBarrier { get; set; } = true;
 
@@ -159,7 +162,7 @@ internal sealed class FakeSwitch : IAsyncDisposable
         }
         switch (message)
         {
-            case FeaturesRequest:
+            case FeaturesRequest when AnswerFeatures:
                 answers.Add(new FeaturesReply(DatapathId, 256, 254, 0, Capabilities.FlowStats | Capabilities.PortStats) { Xid = message.Xid });
                 break;
             case MultipartRequest { Body: PortDescRequest }:

@@ -94,6 +94,16 @@ public sealed class SessionTests
     }
 
     [Fact]
+    public async Task Switch_that_never_answers_FEATURES_REQUEST_is_closed_by_the_handshake_timeout()
+    {
+        await using var controller = TestController.Start(o => o.HandshakeTimeout = TimeSpan.FromMilliseconds(300));
+        await using var sw = await FakeSwitch.ConnectAsync(controller.EndPoint, 0x13, s => s.AnswerFeatures = false);
+        await sw.ClosedByPeer.WaitAsync(TimeSpan.FromSeconds(5));
+        await controller.Logs.WaitForAsync("handshake (features, port description) not completed within 0.3s");
+        Assert.Contains(sw.Received, m => m is FeaturesRequest);
+    }
+
+    [Fact]
     public async Task Echo_keeps_a_quiet_switch_alive_and_a_dead_one_is_closed()
     {
         await using var controller = TestController.Start(o =>

@@ -173,7 +173,7 @@ public sealed class SwitchSession : ISwitchView
         else
             _abortWrites.Cancel();
         _transport.Input.CancelPendingRead();
-        if (_registered)
+        if (Volatile.Read(ref _registered))
             _registry.Unregister(this);
         _ready.TrySetResult(false);
         _closed.TrySetResult(reason);
@@ -350,10 +350,14 @@ public sealed class SwitchSession : ISwitchView
             throw new ProtocolViolationException($"auxiliary connection {features.AuxiliaryId} (§6.3.6) is not supported");
         Features = features;
         _datapathId = features.DatapathId;
-        _registered = true;
+        Volatile.Write(ref _registered, true);
         _registry.Register(this);
         if (!TryTransition(SessionState.AwaitingFeatures, SessionState.AwaitingPortDesc))
-            return; // replaced or closed meanwhile
+        {
+            // Closed (keepalive timeout) between setting _registered and Register: Close could not unregister us.
+            _registry.Unregister(this);
+            return;
+        }
         _log.LogInformation("switch {Dpid} connected from {Remote}: {Tables} tables, {Buffers} buffers",
             DatapathIdText, Remote, features.NTables, features.NBuffers);
         _apps = _pipeline.Attach(this);
