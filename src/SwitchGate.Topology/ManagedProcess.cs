@@ -17,6 +17,7 @@ public sealed class ManagedProcess : IAsyncDisposable
     private readonly Task _stdout;
     private readonly Task _stderr;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _closedStreams;
 
     private ManagedProcess(Process process, string commandLine)
     {
@@ -89,9 +90,9 @@ public sealed class ManagedProcess : IAsyncDisposable
                     if (match.Success) return match;
                 }
                 changed = _changed.Task;
+                if (_closedStreams == 2)
+                    throw Failure($"exited ({ExitCodeText()}) before printing a line matching /{pattern}/");
             }
-            if (_stdout.IsCompleted && _stderr.IsCompleted)
-                throw Failure($"exited ({ExitCodeText()}) before printing a line matching /{pattern}/");
             try
             {
                 await changed.WaitAsync(limit.Token).ConfigureAwait(false);
@@ -153,7 +154,12 @@ public sealed class ManagedProcess : IAsyncDisposable
                 _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             }
         }
-        lock (_gate) _changed.TrySetResult();
+        lock (_gate)
+        {
+            _closedStreams++;
+            _changed.TrySetResult();
+            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
     }
 
     private string ExitCodeText() => ExitCode is { } code ? $"exit code {code}" : "streams closed";

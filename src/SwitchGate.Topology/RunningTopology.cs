@@ -56,6 +56,10 @@ public sealed class RunningTopology : IAsyncDisposable
             await Run(cancel, "sysctl", "-q", "-w", $"net.ipv6.conf.{port}.disable_ipv6=1").ConfigureAwait(false);
             await Run(cancel, "ip", "-n", ns, "link", "set", eth, "address", host.Mac.ToString()).ConfigureAwait(false);
             await Run(cancel, "ip", "-n", ns, "addr", "add", host.Cidr, "dev", eth).ConfigureAwait(false);
+            // The kernel leaves TCP/UDP checksums of locally sent packets to the "hardware" (veth
+            // offload); OVS's userspace datapath reads them off the veth unfinished and forwards
+            // them so, and the receiver drops them. Ping works either way, TCP does not.
+            await Run(cancel, "ip", "netns", "exec", ns, "ethtool", "--offload", eth, "tx", "off").ConfigureAwait(false);
             await Run(cancel, "ip", "-n", ns, "link", "set", eth, "up").ConfigureAwait(false);
             await Run(cancel, "ip", "link", "set", port, "up").ConfigureAwait(false);
         }
@@ -120,6 +124,10 @@ public sealed class RunningTopology : IAsyncDisposable
         lock (_processes) _processes.Add(process);
         return process;
     }
+
+    /// <summary>Changes the MAC of a host's <c>eth0</c> (a boot server switching between its clean and dirty MAC).</summary>
+    public async Task SetMacAsync(string host, MacAddress mac, CancellationToken cancel = default) =>
+        await Run(cancel, "ip", "-n", Names.Namespace(Spec.Host(host).Name), "link", "set", TopologyNames.HostInterface, "address", mac.ToString()).ConfigureAwait(false);
 
     /// <summary>Pings <paramref name="to"/>'s address from <paramref name="from"/>; true if every echo was answered.</summary>
     public async Task<PingResult> PingAsync(string from, string to, int count = 3, CancellationToken cancel = default)

@@ -74,6 +74,15 @@ public class TopologyRunnerTests
     }
 
     [Fact]
+    public async Task A_host_can_change_its_mac()
+    {
+        await using var topo = await TopologyRunner.UpAsync(SystemState.DefaultTopology(), new() { ControllerPort = SystemState.FreePort() });
+        Assert.True(MacAddress.TryParse("02:00:00:00:0d:01", out var dirty));
+        await topo.SetMacAsync("h1", dirty);
+        Assert.Contains("02:00:00:00:0d:01", (await topo.ExecAsync("h1", ["ip", "-o", "link", "show", "dev", "eth0"])).StandardOutput);
+    }
+
+    [Fact]
     public async Task Processes_started_in_hosts_are_stopped_at_teardown()
     {
         ManagedProcess sleeper;
