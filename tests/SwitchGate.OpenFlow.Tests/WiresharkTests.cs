@@ -167,6 +167,7 @@ public class WiresharkTests
         ms.Write(header);
         uint seq = 1;
         uint second = 1;
+        var record = new byte[16];
         foreach (var payload in payloads)
         {
             var packet = new byte[20 + 20 + payload.Length];
@@ -187,10 +188,10 @@ public class WiresharkTests
             payload.CopyTo(packet, 40);
             seq += (uint)payload.Length;
 
-            Span<byte> record = stackalloc byte[16];
+            Array.Clear(record);
             BinaryPrimitives.WriteUInt32LittleEndian(record, second++);
-            BinaryPrimitives.WriteUInt32LittleEndian(record[8..], (uint)packet.Length);
-            BinaryPrimitives.WriteUInt32LittleEndian(record[12..], (uint)packet.Length);
+            BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(8), (uint)packet.Length);
+            BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(12), (uint)packet.Length);
             ms.Write(record);
             ms.Write(packet);
         }
