@@ -164,6 +164,16 @@ public sealed class AgentCoreTests
     }
 
     [Fact]
+    public void A_renewal_HELLO_denied_with_session_0_keeps_the_admission()
+    {
+        var core = Admitted(lease: 30);
+        core.OnTimer(T0 + TimeSpan.FromSeconds(15));
+        var actions = core.OnFrame(ToAgent(Verdict.Deny(0, ReasonCode.CleanMacMismatch)), T0 + TimeSpan.FromSeconds(15));
+        Assert.Contains(actions, a => a is Report { Line: var l } && l.Contains("admission-kept=true", StringComparison.Ordinal));
+        Assert.NotNull(core.Admission);
+    }
+
+    [Fact]
     public void Denied_fresh_exchange_backs_off_doubling_or_stops_with_once()
     {
         var core = NewCore();

@@ -139,7 +139,9 @@ public sealed class AgentCore
         }
 
         var inExchange = State is AgentState.AwaitChallenge or AgentState.Quoting or AgentState.AwaitVerdict;
-        var forExchange = inExchange && (v.SessionId == _helloSession || (State != AgentState.AwaitChallenge && v.SessionId == _exchangeSession));
+        // A HELLO is denied with session 0 or its own session (docs/protocol.md §7.2); EVIDENCE with the challenge's.
+        var forExchange = inExchange && (v.SessionId == _helloSession || (State == AgentState.AwaitChallenge && v.SessionId == 0)
+                                         || (State != AgentState.AwaitChallenge && v.SessionId == _exchangeSession));
         var forAdmission = Admission is not null && v.SessionId == Admission.Session;
 
         switch (v.Kind)
