@@ -42,6 +42,14 @@ internal static class OpenFlowCommands
         byte[] bytes;
         try
         {
+            // One message is at most 65535 bytes (16-bit ofp_header.length); do not read a huge file to find that out.
+            var length = new FileInfo(file.FullName).Length;
+            if (length > OfpFrameReader.MaxMessageLength)
+            {
+                error.WriteLine($"{file.Name}: malformed OpenFlow message: file has {length} bytes, one message is at most {OfpFrameReader.MaxMessageLength}");
+                return ToolOutcome.Malformed;
+            }
+
             bytes = File.ReadAllBytes(file.FullName);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -105,6 +105,22 @@ public class CliTests
     }
 
     [Fact]
+    public void Oversized_file_exits_2_without_reading_it_all()
+    {
+        var path = Temp(new byte[OfpFrameReader.MaxMessageLength + 1]);
+        try
+        {
+            var (exit, _, error) = Run("decode", path);
+            Assert.Equal(2, exit);
+            Assert.Contains("at most 65535", Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Missing_file_exits_2_with_one_line()
     {
         var (exit, _, error) = Run("roundtrip", "/nonexistent/nothing.packet");

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using FsCheck;
 using FsCheck.Fluent;
@@ -124,6 +125,39 @@ public class PropertyTests
         var bytes = OfpCodec.Encode(new FlowMod { Match = match });
         Assert.Equal(match, Assert.IsType<FlowMod>(OfpCodec.Decode(bytes)).Match);
     });
+
+    // The whole corpus as one TCP stream, cut into random segments: the framer yields every message, in order.
+    [Property(MaxTest = 50)]
+    public Property Framer_reads_a_stream_cut_anywhere() =>
+        Prop.ForAll(Gen.ArrayOf(Gen.Choose(1, 700), 200).ToArbitrary(), cuts =>
+        {
+            var files = Corpus.Names().Select(Corpus.Packet).ToList();
+            var stream = files.SelectMany(f => f).ToArray();
+            var received = new List<byte>();
+            var messages = new List<OfpMessage>();
+            var offset = 0;
+            var cut = 0;
+            while (offset < stream.Length)
+            {
+                var n = Math.Min(cuts[cut++ % cuts.Length], stream.Length - offset);
+                received.AddRange(stream.AsSpan(offset, n));
+                offset += n;
+                var buffer = new ReadOnlySequence<byte>(received.ToArray());
+                while (OfpFrameReader.TryRead(ref buffer, out var message))
+                {
+                    messages.Add(message);
+                }
+
+                received = [.. buffer.ToArray()];
+            }
+
+            Assert.Empty(received);
+            Assert.Equal(files.Count, messages.Count);
+            for (var i = 0; i < files.Count; i++)
+            {
+                Assert.Equal(files[i], OfpCodec.Encode(messages[i], OfpEncodeOptions.Verbatim));
+            }
+        });
 
     [Property(MaxTest = 2000)]
     public Property Random_bytes_only_ever_raise_OpenFlowFormatException() =>
