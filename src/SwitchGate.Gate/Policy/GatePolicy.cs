@@ -405,8 +405,17 @@ public sealed class GatePolicy : IDisposable
             return ReasonCode.PcrValuesNotGolden;
         }
 
-        // Counters never go backwards (checked against the last authenticated quote of this node).
+        // safe = NO: the TPM may earlier have reported a Clock greater than now (TPM 2.0 Part 2, §10.11.1
+        // TPMS_CLOCK_INFO), i.e. its clock state was lost; swtpm says 0 for about 2 s after a restart. Denied and
+        // never admitted: the agent retries after T_retry and passes once the TPM reports safe (docs/gate.md).
         var info = clock!.Value;
+        if (!info.Safe)
+        {
+            detail = "clockInfo.safe is 0";
+            return ReasonCode.ClockUnsafe;
+        }
+
+        // Counters never go backwards (checked against the last authenticated quote of this node).
         var counters = (info.ResetCount, info.RestartCount);
         if (state.LastCounters is { } last && counters.CompareTo(last) < 0)
         {
@@ -414,14 +423,6 @@ public sealed class GatePolicy : IDisposable
             return ReasonCode.CountersWentBackwards;
         }
         state.LastCounters = counters;
-
-        // safe = 0: the TPM's clock may have gone backwards since it last reported (Part 1, §36.6; swtpm says 0 for
-        // about 2 s after a restart). Deny, retryable: the agent retries after T_retry (docs/gate.md, "safe = 0").
-        if (!info.Safe)
-        {
-            detail = "clockInfo.safe is 0";
-            return ReasonCode.ClockUnsafe;
-        }
 
         var expected = AttestationProof.ComputeEvidenceProof(state.E.Record.Secret, challenge.Nonce, session, state.E.Record.CleanMac);
         if (!AttestationProof.ProofsEqual(expected, evidence.Proof.Span))
