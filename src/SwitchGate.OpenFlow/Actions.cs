@@ -45,13 +45,26 @@ public abstract record OfpAction
             return Array.Empty<OfpAction>();
         }
 
-        var list = new List<OfpAction>();
-        while (r.Remaining > 0)
+        var count = r.CountTlvs(2);
+        if (count < 0)
         {
-            list.Add(Read(ref r));
+            // Inconsistent lengths: read one by one so the error names the offending element.
+            var list = new List<OfpAction>();
+            while (r.Remaining > 0)
+            {
+                list.Add(Read(ref r));
+            }
+
+            return list;
         }
 
-        return list;
+        var items = new OfpAction[count];
+        for (var i = 0; i < count; i++)
+        {
+            items[i] = Read(ref r);
+        }
+
+        return items;
     }
 
     /// <summary>

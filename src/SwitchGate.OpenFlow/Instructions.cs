@@ -44,13 +44,26 @@ public abstract record OfpInstruction
             return Array.Empty<OfpInstruction>();
         }
 
-        var list = new List<OfpInstruction>();
-        while (r.Remaining > 0)
+        var count = r.CountTlvs(2);
+        if (count < 0)
         {
-            list.Add(Read(ref r));
+            // Inconsistent lengths: read one by one so the error names the offending element.
+            var list = new List<OfpInstruction>();
+            while (r.Remaining > 0)
+            {
+                list.Add(Read(ref r));
+            }
+
+            return list;
         }
 
-        return list;
+        var items = new OfpInstruction[count];
+        for (var i = 0; i < count; i++)
+        {
+            items[i] = Read(ref r);
+        }
+
+        return items;
     }
 
     /// <summary>Reads one instruction: len a multiple of 8, within bounds, equal to the type's fixed size where it has one.</summary>

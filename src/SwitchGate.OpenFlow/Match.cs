@@ -223,10 +223,23 @@ public sealed record Match(IReadOnlyList<OxmField> Fields)
             return Empty;
         }
 
-        var fields = new List<OxmField>();
-        while (body.Remaining > 0)
+        var count = body.CountTlvs(3, oxm: true);
+        if (count < 0)
         {
-            fields.Add(OxmField.Read(ref body));
+            // Inconsistent lengths: read one by one so the error names the offending field.
+            var list = new List<OxmField>();
+            while (body.Remaining > 0)
+            {
+                list.Add(OxmField.Read(ref body));
+            }
+
+            return new Match(list);
+        }
+
+        var fields = new OxmField[count];
+        for (var i = 0; i < count; i++)
+        {
+            fields[i] = OxmField.Read(ref body);
         }
 
         return new Match(fields);

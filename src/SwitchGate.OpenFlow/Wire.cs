@@ -27,6 +27,37 @@ internal ref struct WireReader
 
     public readonly OpenFlowFormatException Fail(string problem) => new($"{_context}: {problem}");
 
+    /// <summary>
+    /// Counts the TLVs left, reading each one's length at <paramref name="lengthOffset"/> (16-bit, or 8-bit when
+    /// <paramref name="oxm"/>: an OXM's length byte counts the payload after its 4-byte header). Returns -1 if they do
+    /// not tile the rest exactly; the caller then reads one by one and reports the precise error. Lets list decoders
+    /// allocate an exact array instead of a growing list.
+    /// </summary>
+    public readonly int CountTlvs(int lengthOffset, bool oxm = false)
+    {
+        var rest = _span[_position..];
+        var count = 0;
+        var offset = 0;
+        while (offset < rest.Length)
+        {
+            if (rest.Length - offset < 4)
+            {
+                return -1;
+            }
+
+            var length = oxm ? 4 + rest[offset + 3] : BinaryPrimitives.ReadUInt16BigEndian(rest[(offset + lengthOffset)..]);
+            if (length < 4)
+            {
+                return -1;
+            }
+
+            offset += length;
+            count++;
+        }
+
+        return offset == rest.Length ? count : -1;
+    }
+
     private readonly void Need(int count, string what)
     {
         if (count > Remaining)
