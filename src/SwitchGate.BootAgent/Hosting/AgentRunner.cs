@@ -101,7 +101,8 @@ public sealed class AgentRunner(
         }
 
         using var wake = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var waits = new List<Task> { Task.Delay(deadline is { } dl ? dl - Now : Timeout.InfiniteTimeSpan, _clock, wake.Token) };
+        var delay = deadline is { } dl ? TimeSpan.FromTicks(Math.Max(0, (dl - Now).Ticks)) : Timeout.InfiniteTimeSpan;
+        var waits = new List<Task> { Task.Delay(delay, _clock, wake.Token) };
         if (!_linkClosed)
         {
             waits.Add(link.Frames.WaitToReadAsync(wake.Token).AsTask());

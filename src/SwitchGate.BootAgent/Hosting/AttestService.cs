@@ -30,6 +30,11 @@ public sealed class AttestService(
         {
             result.ExitCode = await run(stoppingToken, departs.Reader).ConfigureAwait(false);
         }
+        catch (Tpm.AgentConfigurationException e)
+        {
+            logger.LogError("error: {Message}", e.Message);
+            result.ExitCode = Core.ExitCodes.Usage;
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             logger.LogError("failed reason=\"{Reason}\"", e.Message);
