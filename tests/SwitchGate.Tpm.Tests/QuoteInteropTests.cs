@@ -117,6 +117,29 @@ public sealed class QuoteInteropTests(SwtpmFixture swtpm) : IClassFixture<SwtpmF
     }
 
     [Fact]
+    public async Task QualifiedSigner_is_the_AK_qualified_name_and_is_checked_when_enrolled()
+    {
+        using var tpm = await swtpm.ConnectAsync();
+        await using var srk = await tpm.CreatePrimaryAsync(TpmRh.Owner, TpmTemplates.EccStorageKey());
+        var akBlob = await tpm.CreateAsync(srk.Handle, TpmTemplates.EccAttestationKey());
+        await using var ak = await tpm.LoadAsync(srk.Handle, akBlob);
+        var (_, name, qualifiedName) = await tpm.ReadPublicAsync(ak.Handle);
+        var srkQn = srk.Public!.ComputeQualifiedName(TpmtPublic.HandleName(TpmRh.Owner));
+        Assert.Equal(akBlob.Public.ComputeQualifiedName(srkQn), qualifiedName);
+
+        var nonce = RandomNumberGenerator.GetBytes(32);
+        var quote = await tpm.QuoteAsync(ak.Handle, nonce, Selection);
+        var (_, values) = await tpm.PcrReadAsync(Selection);
+        Assert.Equal(qualifiedName, TpmsAttest.Parse(quote.Attest).QualifiedSigner);
+        Assert.NotEqual(name, qualifiedName);
+
+        using var strict = new QuoteVerifier(AttestationKey.FromPublic(akBlob.Public), qualifiedName);
+        Assert.True(strict.Verify(quote.Attest, quote.Signature.ToBytes(), nonce, Selection, values).IsValid);
+        using var wrongSigner = new QuoteVerifier(AttestationKey.FromPublic(akBlob.Public), name);
+        Assert.Equal(QuoteCheck.Signer, wrongSigner.Verify(quote.Attest, quote.Signature.ToBytes(), nonce, Selection, values).FailedCheck);
+    }
+
+    [Fact]
     public async Task Each_check_rejects_its_attack()
     {
         var e = await QuoteAsync(TpmTemplates.EccAttestationKey());

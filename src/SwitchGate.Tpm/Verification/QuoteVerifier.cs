@@ -19,6 +19,8 @@ public enum QuoteCheck
     Magic,
     /// <summary>type is not TPM_ST_ATTEST_QUOTE (e.g. a Certify attestation).</summary>
     Type,
+    /// <summary>qualifiedSigner is not the AK's qualified name (checked only when the verifier was given one).</summary>
+    Signer,
     /// <summary>extraData is not the expected nonce.</summary>
     Nonce,
     /// <summary>The quote's PCR selection differs from the expected selection.</summary>
@@ -52,8 +54,17 @@ public sealed record QuoteVerdict(QuoteCheck? FailedCheck, string Reason, TpmsAt
 public sealed class QuoteVerifier : IDisposable
 {
     private readonly AttestationKey _ak;
+    private readonly byte[]? _qualifiedSigner;
 
-    public QuoteVerifier(AttestationKey ak) => _ak = ak;
+    /// <param name="expectedQualifiedSigner">
+    /// The AK's qualified name as recorded at enrolment (TPM2_ReadPublic's qualifiedName). TPMS_ATTEST carries the
+    /// qualified name, not the Name (Part 2, §10.12.12); null skips the check.
+    /// </param>
+    public QuoteVerifier(AttestationKey ak, byte[]? expectedQualifiedSigner = null)
+    {
+        _ak = ak;
+        _qualifiedSigner = expectedQualifiedSigner;
+    }
 
     public AttestationKey Key => _ak;
 
@@ -88,6 +99,8 @@ public sealed class QuoteVerifier : IDisposable
             return Fail(QuoteCheck.Magic, $"magic is 0x{parsed.Magic:X8}, not TPM_GENERATED_VALUE", parsed);
         if (parsed.Type != TpmSt.AttestQuote || parsed.Attested is not TpmsQuoteInfo quote)
             return Fail(QuoteCheck.Type, $"attestation type is 0x{(ushort)parsed.Type:X4}, not TPM_ST_ATTEST_QUOTE", parsed);
+        if (_qualifiedSigner is not null && !parsed.QualifiedSigner.AsSpan().SequenceEqual(_qualifiedSigner))
+            return Fail(QuoteCheck.Signer, "qualifiedSigner is not the enrolled AK's qualified name", parsed);
         if (!CryptographicOperations.FixedTimeEquals(parsed.ExtraData, expectedNonce))
             return Fail(QuoteCheck.Nonce, "extraData is not the expected nonce", parsed);
         if (!quote.PcrSelect.Equals(expectedSelection))
