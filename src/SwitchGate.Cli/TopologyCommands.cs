@@ -145,7 +145,7 @@ internal static class TopologyCommands
         }
     }
 
-    /// <summary>One line, no stack trace: 2 for a bad topology file or argument, 1 for a failed command.</summary>
+    /// <summary>One line, no stack trace: 2 for a bad topology file or argument, 1 for a failed command, 130 when interrupted.</summary>
     internal static async Task<int> Guard(Func<Task<int>> action)
     {
         try
@@ -161,6 +161,12 @@ internal static class TopologyCommands
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;
+        }
+        catch (OperationCanceledException)
+        {
+            // Interrupted while building: what was created is already torn down. 128 + SIGINT.
+            Console.Error.WriteLine("interrupted");
+            return 130;
         }
     }
 }
