@@ -36,7 +36,7 @@ public sealed class GateService : IDisposable
         _time = time;
         _log = log;
         _store = new EnrolmentStore(options.EnrolmentDirectory);
-        _audit = new AuditLog(options.AuditLogPath);
+        _audit = new AuditLog(options.AuditLogPath, options.AuditSyncEveryAppend);
         _policy = new GatePolicy(options);
         AppFactory = new GateAppFactory(this);
         Reload();

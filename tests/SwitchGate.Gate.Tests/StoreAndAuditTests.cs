@@ -121,5 +121,10 @@ public sealed class StoreAndAuditTests : IDisposable
         using (var log = new AuditLog(path))
             log.Append([new AuditEntry { Time = time, Event = "enrolment_added", Node = "bs2" }, new AuditEntry { Time = time, Event = "enrolment_removed", Node = "bs2" }]);
         Assert.Equal(3, File.ReadAllLines(path).Length); // reopened: appended, never truncated
+        using (var log = new AuditLog(path, syncEveryAppend: false))
+        {
+            log.Append(new AuditEntry { Time = time, Event = "enrolment_added", Node = "bs3" });
+            Assert.Equal(4, File.ReadAllLines(path).Length); // written before Append returns, fsync in the background
+        }
     }
 }
