@@ -32,7 +32,6 @@ internal sealed class FakeSwitch
     private const int RingSize = 4096;
     private const int BlastBatch = 64;
 
-    private readonly int _index;
     private readonly ulong _datapathId;
     private readonly int _window;
     private readonly int _ports;
@@ -66,7 +65,6 @@ internal sealed class FakeSwitch
     {
         if (window < 0 || window > RingSize / 2)
             throw new ArgumentOutOfRangeException(nameof(window), $"window 0 (blast) .. {RingSize / 2}");
-        _index = index;
         _datapathId = datapathId;
         _window = window;
         _ports = ports;

@@ -163,6 +163,10 @@ internal static class LoadRun
             latency.Add(s.Latency);
         long flowMods = last.FlowMods - first.FlowMods, packetOuts = last.PacketOuts - first.PacketOuts;
         long distinctSources = switches.Sum(s => Math.Min(s.Sent, o.Macs));
+        // Since connecting (warm-up included): packet n of a switch comes from its host n mod macs and a connection
+        // is answered in order, so a switch with at least `macs` answers has had every source MAC processed.
+        long minAnsweredPerSwitch = switches.Min(s => s.Answered);
+        long flowModsTotal = switches.Sum(s => s.FlowMods);
 
         var inv = CultureInfo.InvariantCulture;
         Console.WriteLine($"sg-loadgen {o.Label}: mode={o.Mode} switches={o.Switches} window={o.Window} macs/switch={o.Macs} ports={o.Ports} duration={elapsed:0.0}s warmup={o.WarmupSeconds}s target={o.Target}");
@@ -175,7 +179,7 @@ internal static class LoadRun
             (targetCpu is double tc ? $", {o.Label} (pid {o.TargetPid}) {100 * tc / elapsed:0}% of one core" : "") +
             $", whole machine {100 * machineBusy / machineTotal:0}% busy of {Environment.ProcessorCount} cores");
         if (targetRss is long rss)
-            Console.WriteLine($"  {o.Label} VmRSS: {rss / 1024.0:0.0} MiB with {o.Switches} switches connected, {distinctSources:N0} distinct source MACs sent");
+            Console.WriteLine($"  {o.Label} VmRSS: {rss / 1024.0:0.0} MiB with {o.Switches} switches connected, {distinctSources:N0} distinct source MACs sent; since connecting every switch had >= {minAnsweredPerSwitch:N0} packet-ins answered, {flowModsTotal:N0} FLOW_MODs in all");
         foreach (var f in failures)
             Console.WriteLine($"  FAILED switch {f.DatapathId:x16}: {f.Failure}");
         if (o.Verbose)
@@ -195,7 +199,8 @@ internal static class LoadRun
             F("p50_us", latency.PercentileMicros(0.5)), F("p99_us", latency.PercentileMicros(0.99)),
             F("gen_cpu_pct", 100 * selfCpu / elapsed), F("target_cpu_pct", targetCpu is double c ? 100 * c / elapsed : double.NaN),
             F("machine_busy_pct", 100 * machineBusy / machineTotal), $"target_rss_kib={(targetRss?.ToString(inv) ?? "NaN")}",
-            $"distinct_sources={distinctSources}", $"failed_switches={failures.Count}",
+            $"distinct_sources={distinctSources}", $"min_answered_per_switch={minAnsweredPerSwitch}", $"flow_mods_total={flowModsTotal}",
+            $"failed_switches={failures.Count}",
         };
         Console.WriteLine("RESULT " + string.Join(' ', result));
         return failures.Count == 0 ? 0 : 4;
