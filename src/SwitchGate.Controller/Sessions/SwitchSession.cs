@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.IO.Pipelines;
 using Microsoft.Extensions.Logging;
 using SwitchGate.Controller.Pipeline;
@@ -26,6 +27,7 @@ public sealed class SwitchSession : ISwitchView
     private readonly ILogger _log;
     private readonly XidTracker _xids = new();
     private readonly SendQueue _sendQueue;
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationTokenSource _abortWrites = new();
     private readonly TaskCompletionSource<bool> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -109,7 +111,6 @@ public sealed class SwitchSession : ISwitchView
         _connectedAt = _lastReceived = _lastEchoSent = now;
         // §6.3.1: each side sends HELLO immediately; ours offers 1.3 in a version bitmap.
         TryEnqueue(Hello.VersionBitmap(OfpConstants.Version));
-        var writer = Task.Run(WriteLoopAsync);
         var keepalive = Task.Run(KeepaliveLoopAsync);
         try
         {
@@ -120,7 +121,7 @@ public sealed class SwitchSession : ISwitchView
             Close($"internal error: {ex.GetType().Name}: {ex.Message}", LogLevel.Error);
         }
         Close("read loop ended", LogLevel.Warning);
-        await writer.ConfigureAwait(false);
+        await FinalDrainAsync().ConfigureAwait(false);
         await keepalive.ConfigureAwait(false);
         await _transport.Input.CompleteAsync().ConfigureAwait(false);
     }
@@ -135,9 +136,9 @@ public sealed class SwitchSession : ISwitchView
     {
         ThrowIfClosed();
         var (first, barrierXid, done) = _xids.RegisterBatch(messages);
-        for (int i = 0; i < messages.Count; i++)
-            await EnqueueAsync(messages[i] with { Xid = unchecked(first + (uint)i) }, cancellationToken).ConfigureAwait(false);
-        await EnqueueAsync(new BarrierRequest { Xid = barrierXid }, cancellationToken).ConfigureAwait(false);
+        for (int queued = 0; queued < messages.Count;)
+            queued += await EnqueueSomeAsync(messages, queued, first, cancellationToken).ConfigureAwait(false);
+        await EnqueueSomeAsync([new BarrierRequest()], 0, barrierXid, cancellationToken).ConfigureAwait(false);
         await done.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -146,13 +147,15 @@ public sealed class SwitchSession : ISwitchView
     {
         ThrowIfClosed();
         var (xid, reply) = _xids.Register();
-        await EnqueueAsync(request with { Xid = xid }, cancellationToken).ConfigureAwait(false);
+        await EnqueueSomeAsync([request], 0, xid, cancellationToken).ConfigureAwait(false);
         return await reply.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Queues a message without waiting for any confirmation (its xid is kept as given).</summary>
-    public ValueTask SendAsync(OfpMessage message, CancellationToken cancellationToken = default) =>
-        EnqueueAsync(message, cancellationToken);
+    public async ValueTask SendAsync(OfpMessage message, CancellationToken cancellationToken = default)
+    {
+        await EnqueueSomeAsync([message], 0, message.Xid, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>Closes the session (idempotent); the first reason wins and is logged.</summary>
     public void Close(string reason) => Close(reason, LogLevel.Warning);
@@ -188,29 +191,50 @@ public sealed class SwitchSession : ISwitchView
     private bool TryTransition(SessionState from, SessionState to) =>
         Interlocked.CompareExchange(ref _state, (int)to, (int)from) == (int)from;
 
-    private bool TryEnqueue(OfpMessage message) => _sendQueue.TryEnqueue(message);
-
-    private async ValueTask EnqueueAsync(OfpMessage message, CancellationToken cancellationToken)
+    private bool TryEnqueue(OfpMessage message)
     {
+        if (!_sendQueue.TryEnqueue(message))
+            return false;
+        KickWriter();
+        return true;
+    }
+
+    /// <summary>Queues messages[start..] (as many as fit, waiting for room), message i with xid firstXid+i, and gets them written.</summary>
+    private async ValueTask<int> EnqueueSomeAsync(IReadOnlyList<OfpMessage> messages, int start, uint firstXid, CancellationToken cancellationToken)
+    {
+        int queued;
         try
         {
-            await _sendQueue.EnqueueAsync(message, cancellationToken).ConfigureAwait(false);
+            queued = await _sendQueue.EnqueueSomeAsync(messages, start, firstXid, cancellationToken).ConfigureAwait(false);
         }
         catch (InvalidOperationException)
         {
             throw new SessionClosedException(CloseReason ?? "closed");
         }
+        KickWriter();
+        return queued;
     }
 
     private async Task ReadLoopAsync()
     {
         var input = _transport.Input;
+        int synchronousReads = 0;
         while (true)
         {
             ReadResult result;
             try
             {
-                result = await input.ReadAsync(_stop.Token).ConfigureAwait(false);
+                var read = input.ReadAsync(_stop.Token);
+                // A switch that never lets its socket run dry would keep this loop on one pool thread forever;
+                // yield now and then so the other sessions' work gets scheduled.
+                if (!read.IsCompleted)
+                    synchronousReads = 0;
+                else if (++synchronousReads >= 16)
+                {
+                    synchronousReads = 0;
+                    await Task.Yield();
+                }
+                result = await read.ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -256,6 +280,7 @@ public sealed class SwitchSession : ISwitchView
                 _output.Clear();
                 if (dropped > 0 && Interlocked.Add(ref _answersDropped, dropped) == dropped)
                     _log.LogWarning("switch {Dpid} does not read fast enough: send queue full, dropping answers (counted in AnswersDropped)", DatapathIdText);
+                KickWriter();
             }
 
             if (result.IsCompleted)
@@ -462,56 +487,109 @@ public sealed class SwitchSession : ISwitchView
             _log.LogWarning("switch {Dpid}: ERROR for unconfirmed message xid {Xid}: {Error}", DatapathIdText, error.Xid, ErrorText.Describe(error));
     }
 
-    private async Task WriteLoopAsync()
+    /// <summary>
+    /// Gets the queue written without a dedicated writer task: whoever queued something and finds no
+    /// write in progress drains the queue itself — usually the reader, right after a read, so answers go
+    /// out without a thread hop. The drain runs synchronously until a flush has to wait for the switch;
+    /// then the caller (never blocked) returns and the drain finishes on its own.
+    /// </summary>
+    private void KickWriter()
+    {
+        if (_writeGate.Wait(0))
+            _ = DrainAndReleaseAsync();
+    }
+
+    private async Task DrainAndReleaseAsync()
+    {
+        bool healthy = false;
+        try
+        {
+            healthy = await DrainAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+        // Something may have been queued between our last take and the release.
+        if (healthy && !_sendQueue.IsEmpty)
+            KickWriter();
+    }
+
+    /// <summary>Writes until the queue is empty; false if writing failed (the session is then closed).</summary>
+    private async Task<bool> DrainAsync()
     {
         var output = _transport.Output;
         try
         {
-            while (await _sendQueue.TakeAllAsync(_abortWrites.Token).ConfigureAwait(false) is { } batch)
+            while (_sendQueue.TryTakeAll(out var batch))
             {
-                bool peerGone = false;
-                for (int i = 0; i < batch.Count && !peerGone; i++)
+                bool gone = false;
+                for (int i = 0; i < batch.Count && !gone; i++)
                 {
                     Encode(batch[i], output);
                     // Flush at least every 64 KiB so a 100k flow-mod batch streams instead of piling up.
                     if (output.UnflushedBytes >= FlushThreshold)
-                        peerGone = IsDone(await output.FlushAsync(_abortWrites.Token).ConfigureAwait(false));
+                        gone = IsDone(await output.FlushAsync(_abortWrites.Token).ConfigureAwait(false));
                 }
                 _sendQueue.Recycle(batch);
-                if (peerGone || IsDone(await output.FlushAsync(_abortWrites.Token).ConfigureAwait(false)))
-                    break;
+                if (gone || IsDone(await output.FlushAsync(_abortWrites.Token).ConfigureAwait(false)))
+                {
+                    Close("switch stopped accepting data");
+                    return false;
+                }
             }
+            return true;
         }
         catch (OperationCanceledException)
         {
+            return false; // Close aborted the writes
         }
         catch (Exception ex)
         {
             Close($"write failed: {ex.Message}");
+            return false;
         }
-        finally
+    }
+
+    /// <summary>
+    /// After Close: let what is still queued out (a HELLO_FAILED ERROR) unless the writes were aborted,
+    /// then complete the output. Waits for a drain in progress; Close has cancelled its flush if needed.
+    /// </summary>
+    private async Task FinalDrainAsync()
+    {
+        try
         {
-            Close("write loop ended");
-            await output.CompleteAsync().ConfigureAwait(false);
+            await _writeGate.WaitAsync(_abortWrites.Token).ConfigureAwait(false);
         }
+        catch (OperationCanceledException)
+        {
+            await _writeGate.WaitAsync().ConfigureAwait(false);
+        }
+        if (!_abortWrites.IsCancellationRequested)
+            await DrainAsync().ConfigureAwait(false);
+        await _transport.Output.CompleteAsync().ConfigureAwait(false);
     }
 
     private static bool IsDone(FlushResult flush) => flush.IsCompleted || flush.IsCanceled;
 
-    private void Encode(OfpMessage message, PipeWriter output)
+    private void Encode(Outgoing outgoing, PipeWriter output)
     {
+        var message = outgoing.Message;
         int length;
         try
         {
             length = OfpCodec.GetLength(message);
-            var span = output.GetSpan(length);
-            OfpCodec.Encode(message, span[..length]);
+            var span = output.GetSpan(length)[..length];
+            OfpCodec.Encode(message, span);
+            // ofp_header.xid is bytes 4..7 (§7.1): tracked messages get their xid here instead of a record copy.
+            if (outgoing.Xid != message.Xid)
+                BinaryPrimitives.WriteUInt32BigEndian(span[4..], outgoing.Xid);
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or OpenFlowFormatException)
         {
             // Our own bug (an app built an invalid message): drop it, fail whoever waits for it, keep the switch.
-            _log.LogError("switch {Dpid}: cannot encode {Type} xid {Xid}: {Problem}", DatapathIdText, message.Type, message.Xid, ex.Message);
-            _xids.FailLocally(message.Xid, ex);
+            _log.LogError("switch {Dpid}: cannot encode {Type} xid {Xid}: {Problem}", DatapathIdText, message.Type, outgoing.Xid, ex.Message);
+            _xids.FailLocally(outgoing.Xid, ex);
             return;
         }
         output.Advance(length);
