@@ -5,6 +5,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using SwitchGate.Controller;
+using SwitchGate.Gate;
+using SwitchGate.Gate.Hosting;
 
 namespace SwitchGate.Cli;
 
@@ -35,10 +37,20 @@ internal static class ControllerCommands
         var maxMacs = new Option<int>("--max-macs") { Description = "Maximum MAC addresses learned per switch (oldest evicted)", DefaultValueFactory = _ => defaults.MaxMacsPerSwitch };
         var macIdle = new Option<int>("--mac-idle-timeout") { Description = "Idle timeout of learned forwarding flows, seconds (1-65535)", DefaultValueFactory = _ => defaults.MacIdleTimeoutSeconds };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level", DefaultValueFactory = _ => LogLevel.Information };
+        // The attestation gate (docs/gate.md) is on when --enrolments is given; without it table 0 stays open.
+        var gateDefaults = new GateOptions();
+        var enrolments = new Option<string?>("--enrolments") { Description = "Directory of <node>.json enrolment records: turns the attestation gate on" };
+        var auditLog = new Option<string?>("--audit-log") { Description = "Append-only JSON-lines audit log of the gate (required with --enrolments)" };
+        var lease = new Option<int>("--lease") { Description = "Admission lease, whole seconds", DefaultValueFactory = _ => gateDefaults.LeaseSeconds };
+        var nonceLifetime = new Option<double?>("--nonce-lifetime") { Description = $"Seconds a CHALLENGE may be answered (default {gateDefaults.NonceLifetime.TotalSeconds:0.#}, at most half the lease)" };
+        var meterRate = new Option<uint>("--meter-rate") { Description = "Attestation frames per second per port let through to the controller", DefaultValueFactory = _ => gateDefaults.MeterRatePps };
+        var meterBurst = new Option<uint>("--meter-burst") { Description = "Burst of the per-port meter, packets", DefaultValueFactory = _ => gateDefaults.MeterBurstPackets };
+        var enrolmentPoll = new Option<double>("--enrolment-poll") { Description = "Seconds between checks of the enrolment directory for changes (0: never)", DefaultValueFactory = _ => 0 };
 
         var run = new Command("run", "Listen for OpenFlow 1.3 switches and run the pipeline until SIGTERM/SIGINT")
         {
             listen, port, echoInterval, echoTimeout, helloTimeout, maxMacs, macIdle, logLevel,
+            enrolments, auditLog, lease, nonceLifetime, meterRate, meterBurst, enrolmentPoll,
         };
         run.SetAction(async (parse, cancel) =>
         {
@@ -60,7 +72,33 @@ internal static class ControllerCommands
             var problems = options.Validate();
             if (problems.Count > 0)
                 return Fail(string.Join("; ", problems));
+            GateOptions? gate = null;
+            if (parse.GetValue(enrolments) is { } directory)
+            {
+                gate = new GateOptions
+                {
+                    EnrolmentDirectory = directory,
+                    AuditLogPath = parse.GetValue(auditLog) ?? "",
+                    Lease = TimeSpan.FromSeconds(parse.GetValue(lease)),
+                    NonceLifetime = parse.GetValue(nonceLifetime) is { } nonce
+                        ? Seconds(nonce)
+                        : TimeSpan.FromSeconds(Math.Min(gateDefaults.NonceLifetime.TotalSeconds, parse.GetValue(lease) / 2.0)),
+                    MeterRatePps = parse.GetValue(meterRate),
+                    MeterBurstPackets = parse.GetValue(meterBurst),
+                    EnrolmentPollInterval = Seconds(parse.GetValue(enrolmentPoll)),
+                };
+                var gateProblems = gate.Validate();
+                if (!Directory.Exists(directory))
+                    gateProblems = [.. gateProblems, $"enrolment directory '{directory}' does not exist"];
+                if (gateProblems.Count > 0)
+                    return Fail(string.Join("; ", gateProblems));
+            }
+            else if (parse.GetValue(auditLog) is not null)
+            {
+                return Fail("--audit-log needs --enrolments (the gate is off without enrolments)");
+            }
 
+            UseInlineSocketCompletions();
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
             builder.Logging.ClearProviders();
             builder.Logging.SetMinimumLevel(parse.GetValue(logLevel));
@@ -72,6 +110,17 @@ internal static class ControllerCommands
             });
             builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
             builder.Services.AddSwitchGateController(options);
+            if (gate is not null)
+            {
+                try
+                {
+                    builder.Services.AddSwitchGateAttestation(gate);
+                }
+                catch (ArgumentException ex)
+                {
+                    return Fail(ex.Message);
+                }
+            }
             using var host = builder.Build();
             try
             {
@@ -85,6 +134,21 @@ internal static class ControllerCommands
             return 0;
         });
         return run;
+    }
+
+    /// <summary>
+    /// Socket completions run on the epoll threads instead of hopping to the thread pool: the session
+    /// reader then decodes, runs the (pure, microsecond) apps and writes the answers on the thread that
+    /// saw the data. The benchmark (docs/benchmarks/openflow.md, finding 1) measured context switches as
+    /// the main cost on 2 cores and 1.3–1.7× the throughput with this on. The runtime reads the variable
+    /// once, when the first socket does async I/O — nothing has yet at this point. An explicit setting
+    /// in the environment (e.g. =0) wins.
+    /// </summary>
+    private static void UseInlineSocketCompletions()
+    {
+        const string Name = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+        if (Environment.GetEnvironmentVariable(Name) is null)
+            Environment.SetEnvironmentVariable(Name, "1");
     }
 
     private static TimeSpan Seconds(double value) =>
