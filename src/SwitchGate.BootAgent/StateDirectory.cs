@@ -51,7 +51,7 @@ public sealed class StateDirectory(string path)
                 CreatedObject.ParsePrivateTpm2b(System.IO.File.ReadAllBytes(File(name + ".priv"))),
                 Tpm2bPublic.Parse(System.IO.File.ReadAllBytes(File(name + ".pub"))));
         }
-        catch (FileNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             throw new AgentConfigurationException($"{Path} has no {name}.pub/{name}.priv: run 'switchgate-agent enrol' first");
         }
@@ -82,7 +82,7 @@ public sealed class StateDirectory(string path)
                 EnrolmentRecord.ParseMac((string)json["clean_mac"]!, "clean_mac"),
                 EnrolmentRecord.ParseMac((string)json["dirty_mac"]!, "dirty_mac"));
         }
-        catch (FileNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             throw new AgentConfigurationException($"{Path} has no node.json: run 'switchgate-agent enrol' first");
         }
@@ -96,7 +96,11 @@ public sealed class StateDirectory(string path)
     {
         if (admission is null)
         {
-            System.IO.File.Delete(File("admission.json"));
+            if (System.IO.File.Exists(File("admission.json")))
+            {
+                System.IO.File.Delete(File("admission.json"));
+            }
+
             return;
         }
 
@@ -122,7 +126,7 @@ public sealed class StateDirectory(string path)
                 DateTimeOffset.Parse((string)json["since"]!, System.Globalization.CultureInfo.InvariantCulture),
                 TimeSpan.FromSeconds((double)json["lease_seconds"]!));
         }
-        catch (Exception e) when (e is FileNotFoundException or JsonException or FormatException or InvalidOperationException
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or JsonException or FormatException or InvalidOperationException
                                       or NullReferenceException or OverflowException)
         {
             return null;
