@@ -116,9 +116,6 @@ public sealed class OxmField : IEquatable<OxmField>
         Experimenter = experimenter;
     }
 
-    internal static OxmField FromWire(ushort oxmClass, byte field, byte[] value, byte[]? mask, uint? experimenter) =>
-        new(oxmClass, field, value, mask, experimenter);
-
     public ushort OxmClass { get; }
 
     public byte Field { get; }
