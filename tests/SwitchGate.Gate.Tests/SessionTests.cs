@@ -211,3 +211,64 @@ public sealed class SessionTests : IDisposable
         Assert.Null(controller.Gate.ReloadIfChanged());
     }
 }
+
+public sealed class HostingAndExpiryTests : IDisposable
+{
+    private readonly TestNode _node = new("bs1", PolicyHarness.Dpid, 2, 1);
+
+    public void Dispose() => _node.Dispose();
+
+    [Fact]
+    public void The_hosting_extension_puts_the_gate_in_table_0_of_the_controller_pipeline()
+    {
+        var dir = Directory.CreateTempSubdirectory("sg-host-").FullName;
+        try
+        {
+            var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
+            Microsoft.Extensions.DependencyInjection.LoggingServiceCollectionExtensions.AddLogging(services);
+            services.AddSwitchGateController(new ControllerOptions { Port = 0 });
+            Hosting.GateServiceCollectionExtensions.AddSwitchGateAttestation(services, new GateOptions
+            {
+                EnrolmentDirectory = dir,
+                AuditLogPath = Path.Combine(dir, "audit.jsonl"),
+                Lease = TimeSpan.FromSeconds(20),
+            });
+            using var provider = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(services);
+            var pipeline = (SwitchPipeline)provider.GetService(typeof(SwitchPipeline))!;
+            Assert.Equal("attestation-gate", pipeline.OwnerOf(0));
+            Assert.Equal(2, pipeline.Apps.Count); // no open gate next to it
+            Assert.Throws<ArgumentException>(() => Hosting.GateServiceCollectionExtensions.AddSwitchGateAttestation(
+                new Microsoft.Extensions.DependencyInjection.ServiceCollection(), new GateOptions { EnrolmentDirectory = dir, AuditLogPath = "x", Lease = TimeSpan.FromSeconds(0.5) }));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Flow_removed_by_hard_timeout_in_the_switch_revokes_lease_expired()
+    {
+        await using var controller = GateController.Start(_node);
+        await using var sw = await LoopbackSwitch.ConnectAsync(controller.EndPoint, _node.DatapathId, 1, 2, 3);
+        await controller.WaitReadyAsync(_node.DatapathId);
+        var verdicts = new List<AuditEntry>();
+        controller.Gate.Audited += e => { lock (verdicts) verdicts.Add(e); };
+        int mark = sw.Received.Count;
+        await sw.PacketInAsync(_node.Port, _node.Hello());
+        var challenge = (Challenge)AttestationFrame.Parse((await sw.WaitForAsync<PacketOut>(skip: mark)).Data).Message;
+        mark = sw.Received.Count;
+        await sw.PacketInAsync(_node.Port, _node.Frame(_node.Evidence(challenge)));
+        var admission = await sw.WaitForAsync<FlowMod>(f => f.Priority == 800, skip: mark);
+        await sw.WaitForAsync<PacketOut>(skip: mark); // VERDICT Admitted
+
+        mark = sw.Received.Count;
+        await sw.SendAsync(new FlowRemoved(admission.Cookie, 800, FlowRemovedReason.HardTimeout, 0, 30, 0, 0, 30, 10, 1000, admission.Match));
+        var po = await sw.WaitForAsync<PacketOut>(skip: mark);
+        var verdict = (Verdict)AttestationFrame.Parse(po.Data).Message;
+        Assert.Equal((VerdictKind.Revoked, ReasonCode.LeaseExpired, challenge.SessionId), (verdict.Kind, verdict.Reason, verdict.SessionId));
+        Assert.Equal(NodeGateState.Idle, controller.Gate.Status()[_node.Name]!.State);
+        lock (verdicts)
+            Assert.Equal([ReasonCode.Admitted, ReasonCode.LeaseExpired], verdicts.Where(e => e.Event == "verdict").Select(e => e.Reason!.Value));
+    }
+}
