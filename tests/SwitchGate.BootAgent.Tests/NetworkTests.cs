@@ -96,6 +96,17 @@ public sealed class NetworkTests : IDisposable
         var refused = await Agent("attest", "--once");
         Assert.Equal(1, refused.ExitCode);
 
+        // Attack: the dirty node puts the clean MAC back itself and tries to attest. The controller's CHALLENGE
+        // arrives, but PCR 14 carries the dirty mark: the secret does not unseal, so no EVIDENCE is ever sent.
+        var admissionsBefore = controller.Events.Count(e => e.StartsWith("admitted", StringComparison.Ordinal));
+        Netns.Ip("-n", _netns.AgentNs, "link", "set", "dev", _netns.AgentIf, "address", CleanMac);
+        var spoof = await Agent("attest", "--once");
+        Assert.True(spoof.ExitCode == 4, spoof.Output);
+        Assert.Contains("not-clean", spoof.Output);
+        Assert.Contains("TPM_RC_POLICY_FAIL", spoof.Output);
+        Assert.Equal(admissionsBefore, controller.Events.Count(e => e.StartsWith("admitted", StringComparison.Ordinal)));
+        Assert.DoesNotContain(controller.Events, e => e.StartsWith("denied", StringComparison.Ordinal));
+
         // Emulated reboot → clean MAC, clean PCRs, a new admission (new session, higher resetCount).
         var firstSession = controller.Session;
         var reboot = await Agent("reboot");
