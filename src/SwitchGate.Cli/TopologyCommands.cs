@@ -54,20 +54,37 @@ internal static class TopologyCommands
                 StateFile = Path.Combine(StateDirectory, names.Prefix + ".json"),
                 Log = line => Console.Error.WriteLine($"  {line}"),
             };
-            await using var topology = await TopologyRunner.UpAsync(spec, options, cancel);
-            PrintSpec(spec, topology);
-            Console.WriteLine($"topology {names.Prefix} is up; Ctrl-C tears it down (after a crash: switchgate topology down {names.Prefix})");
+            // Held (flock, through FileShare.None) while this process lives: `down` leaves a live run alone.
+            Directory.CreateDirectory(StateDirectory);
+            var lockPath = Path.Combine(StateDirectory, names.Prefix + ".lock");
+            await using var owner = new FileStream(lockPath, FileMode.Create, FileAccess.ReadWrite, FileShare.None);
             try
             {
-                await Task.Delay(Timeout.Infinite, cancel);
+                return await UpAndWaitAsync(spec, options, cancel);
             }
-            catch (OperationCanceledException)
+            finally
             {
-                Console.WriteLine("tearing down");
+                File.Delete(lockPath);
             }
-            return 0;
         }));
         return command;
+    }
+
+    private static async Task<int> UpAndWaitAsync(TopologySpec spec, TopologyRunOptions options, CancellationToken cancel)
+    {
+        var prefix = options.Names!.Prefix;
+        await using var topology = await TopologyRunner.UpAsync(spec, options, cancel);
+        PrintSpec(spec, topology);
+        Console.WriteLine($"topology {prefix} is up; Ctrl-C tears it down (after a crash: switchgate topology down {prefix})");
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancel);
+        }
+        catch (OperationCanceledException)
+        {
+            Console.WriteLine("tearing down");
+        }
+        return 0;
     }
 
     private static Command CreateDown()
@@ -86,13 +103,31 @@ internal static class TopologyCommands
                 Console.WriteLine(only is null ? "no recorded topologies" : $"no recorded topology {only}");
                 return only is null ? 0 : 1;
             }
+            var status = 0;
             foreach (var state in files)
             {
-                await TopologyRunner.TearDownAsync(TopologyRunner.ReadStateFile(state), line => Console.WriteLine($"  {line}"));
-                File.Delete(state);
-                Console.WriteLine($"{Path.GetFileNameWithoutExtension(state)} torn down");
+                var run = Path.GetFileNameWithoutExtension(state);
+                var lockPath = Path.ChangeExtension(state, ".lock");
+                FileStream owner;
+                try
+                {
+                    owner = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                }
+                catch (IOException)
+                {
+                    Console.WriteLine($"{run} belongs to a running `topology up`: stop that one with Ctrl-C");
+                    status = 1;
+                    continue;
+                }
+                await using (owner)
+                {
+                    await TopologyRunner.TearDownAsync(TopologyRunner.ReadStateFile(state), line => Console.WriteLine($"  {line}"));
+                    File.Delete(state);
+                    File.Delete(lockPath);
+                }
+                Console.WriteLine($"{run} torn down");
             }
-            return 0;
+            return status;
         }));
         return command;
     }

@@ -51,10 +51,17 @@ public class CliTopologyTests
         Assert.NotEmpty(await SystemState.WithPrefixAsync(prefix));
         Assert.True(File.Exists($"/run/switchgate/topology/{prefix}.json"));
 
+        // `down` leaves a live run alone.
+        var down = await Cli("topology", "down", prefix);
+        Assert.Equal(1, down.ExitCode);
+        Assert.Contains("belongs to a running", down.StandardOutput);
+        Assert.NotEmpty(await SystemState.WithPrefixAsync(prefix));
+
         await up.StopAsync(signal, TimeSpan.FromSeconds(30));
         Assert.Equal(0, up.ExitCode);
         Assert.Empty(await SystemState.WithPrefixAsync(prefix));
         Assert.False(File.Exists($"/run/switchgate/topology/{prefix}.json"));
+        Assert.False(File.Exists($"/run/switchgate/topology/{prefix}.lock"));
     }
 
     [Fact]
