@@ -115,15 +115,15 @@ public static class AgentCommands
 
     private static Command AttestCommand()
     {
-        var once = new Option<bool>("--once") { Description = "Exit after the first verdict (0 admitted, 2 denied, 3 revoked)" };
+        var once = new Option<bool>("--once") { Description = "Exit after the first verdict (0 admitted, 2 denied, 3 revoked); the default" };
         var stay = new Option<bool>("--stay") { Description = "Run as a service: keep renewing until SIGTERM or 'depart'" };
         var timeout = new Option<double>("--timeout") { Description = "--once: give up after this many seconds without a verdict (exit 5)", DefaultValueFactory = _ => 30 };
         var command = new Command("attest", "Attest over the NIC: HELLO, CHALLENGE, EVIDENCE, VERDICT") { once, stay, timeout };
         command.Validators.Add(r =>
         {
-            if (r.GetValue(once) == r.GetValue(stay))
+            if (r.GetValue(once) && r.GetValue(stay))
             {
-                r.AddError("give exactly one of --once or --stay");
+                r.AddError("--once and --stay exclude each other");
             }
         });
         command.SetAction((parse, ct) =>
