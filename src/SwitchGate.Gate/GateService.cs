@@ -125,6 +125,10 @@ public sealed class GateService : IDisposable
                 Audited?.Invoke(entry);
             }
         }
+        // Dropped frames are logged at Debug only: a flood must not become a flood of log lines (they are counted).
+        if (output.Dropped.Count > 0 && _log.IsEnabled(LogLevel.Debug))
+            foreach (var d in output.Dropped)
+                _log.LogDebug("dropped attestation frame from 0x{Dpid:x16} port {Port}: {Reason} ({Detail})", d.DatapathId, d.Port, d.Reason, d.Detail);
         foreach (var (target, message) in output.Messages)
         {
             if (sameSwitch is not null && target == dpid)

@@ -31,6 +31,7 @@ internal sealed class PolicyHarness : IDisposable
     public List<(ulong Dpid, OfpMessage Message)> Sent { get; } = new();
     public List<GateBatch> Batches { get; } = new();
     public List<AuditEntry> Audit { get; } = new();
+    public List<DroppedFrame> Dropped { get; } = new();
 
     /// <summary>Attestation messages the controller sent to a node (PACKET_OUT payloads), with their output port.</summary>
     public List<(uint Port, AttestationMessage Message)> ToNodes { get; } = new();
@@ -64,6 +65,7 @@ internal sealed class PolicyHarness : IDisposable
         Sent.AddRange(output.Messages);
         Batches.AddRange(output.Batches);
         Audit.AddRange(output.Audit);
+        Dropped.AddRange(output.Dropped);
         foreach (var (_, m) in output.Messages)
             if (m is PacketOut { Actions: [ActionOutput o] } po)
                 ToNodes.Add((o.Port, AttestationFrame.Parse(po.Data).Message));

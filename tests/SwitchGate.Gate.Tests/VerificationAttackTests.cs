@@ -321,6 +321,7 @@ public sealed class VerificationAttackTests : IDisposable
         Assert.Empty(_h.ToNodes);
         Assert.Equal(2, _h.Policy.Counters.Drops(DropReason.Malformed));
         Assert.Equal(1, _h.Policy.Counters.MalformedByError[FormatError.BadMagic]);
+        Assert.Equal(2, _h.Dropped.Count(d => d.Reason == DropReason.Malformed && d.Port == _a.Port));
     }
 
     [Fact]

@@ -44,8 +44,14 @@ public sealed class GateOutput
 
     public List<AuditEntry> Audit { get; } = new();
 
-    public bool IsEmpty => Messages.Count == 0 && Batches.Count == 0 && Audit.Count == 0;
+    /// <summary>Frames dropped without an answer (counted; logged, not audited).</summary>
+    public List<DroppedFrame> Dropped { get; } = new();
+
+    public bool IsEmpty => Messages.Count == 0 && Batches.Count == 0 && Audit.Count == 0 && Dropped.Count == 0;
 }
+
+/// <summary>One attestation frame dropped without an answer, and why.</summary>
+public sealed record DroppedFrame(ulong DatapathId, uint Port, DropReason Reason, string Detail);
 
 /// <summary>Why an attestation frame was dropped without an answer (docs/protocol.md §10, §7.2).</summary>
 public enum DropReason

@@ -145,7 +145,7 @@ public sealed class GatePolicy : IDisposable
         Counters.CountFrame();
         if (message.Match.InPort is not { } inPort)
         {
-            Counters.CountDrop(DropReason.NoInPort);
+            Drop(dpid, 0, DropReason.NoInPort, "no in_port in the match", output);
             return;
         }
         Frame(dpid, inPort, message.Data, now, output);
@@ -211,7 +211,7 @@ public sealed class GatePolicy : IDisposable
         // Only a port with an enrolled node is ever answered (docs/protocol.md §11): anything else is dropped unparsed.
         if (!_byPort.TryGetValue((dpid, inPort), out var state))
         {
-            Counters.CountDrop(DropReason.UnenrolledPort);
+            Drop(dpid, inPort, DropReason.UnenrolledPort, "no node is enrolled on this port", output);
             return;
         }
         AttestationFrameContent content;
@@ -222,6 +222,7 @@ public sealed class GatePolicy : IDisposable
         catch (AttestationFormatException e)
         {
             Counters.CountMalformed(e.Reason);
+            output.Dropped.Add(new DroppedFrame(dpid, inPort, DropReason.Malformed, e.Message));
             return;
         }
         bool sourceIsClean = MacAddress.Read(content.Source.GetAddressBytes()) == state.E.CleanMac;
@@ -238,12 +239,18 @@ public sealed class GatePolicy : IDisposable
                 return;
             case Evidence or Depart:
                 // docs/protocol.md §2: never act on a frame whose source is not the port's enrolled clean MAC.
-                Counters.CountDrop(DropReason.SourceMacMismatch);
+                Drop(dpid, inPort, DropReason.SourceMacMismatch, $"{content.Message.Type} from {content.Source}", output);
                 return;
             default:
-                Counters.CountDrop(DropReason.UnexpectedMessageType);
+                Drop(dpid, inPort, DropReason.UnexpectedMessageType, $"{content.Message.Type} from a port", output);
                 return;
         }
+    }
+
+    private void Drop(ulong dpid, uint port, DropReason reason, string detail, GateOutput output)
+    {
+        Counters.CountDrop(reason);
+        output.Dropped.Add(new DroppedFrame(dpid, port, reason, detail));
     }
 
     private void OnHello(NodeState state, Hello hello, bool sourceIsClean, DateTimeOffset now, GateOutput output)
