@@ -333,4 +333,20 @@ public sealed class LifecycleTests : IDisposable
         var verdicts = _h.Audit.Where(e => e.Event == "verdict").Select(e => e.Reason).ToList();
         Assert.Equal([ReasonCode.Admitted, ReasonCode.NotEnrolled, ReasonCode.Departed], verdicts);
     }
+
+    [Fact]
+    public void Revocation_that_the_switch_cannot_confirm_is_audited_unconfirmed_and_sends_no_verdict()
+    {
+        var admitted = _h.Attest(_a);
+        int sent = _h.ToNodes.Count;
+        _h.BatchFailure = "switch 0x00000000000000a1 is not connected";
+        _h.Advance(TimeSpan.FromSeconds(31));
+        _h.Apply(o => _h.Policy.Tick(_h.Now, o));
+        Assert.Equal(NodeGateState.Idle, _h.Status(_a).State); // trust ends in the controller anyway
+        Assert.Equal(sent, _h.ToNodes.Count);
+        var entry = _h.Audit.Last();
+        Assert.Equal((VerdictKind.Revoked, ReasonCode.LeaseExpired, admitted.SessionId, false), (entry.Verdict, entry.Reason, entry.Session, entry.Confirmed));
+        Assert.Contains("not connected", entry.Detail);
+        Assert.Equal(0, _h.Policy.PendingBatches);
+    }
 }
