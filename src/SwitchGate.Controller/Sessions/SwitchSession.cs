@@ -501,18 +501,22 @@ public sealed class SwitchSession : ISwitchView
 
     private async Task DrainAndReleaseAsync()
     {
-        bool healthy = false;
-        try
+        while (true)
         {
-            healthy = await DrainAsync().ConfigureAwait(false);
+            bool healthy = false;
+            try
+            {
+                healthy = await DrainAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                _writeGate.Release();
+            }
+            // Something may have been queued between our last take and the release (its producer found
+            // the gate taken): take the gate again rather than leave it waiting.
+            if (!healthy || _sendQueue.IsEmpty || !_writeGate.Wait(0))
+                return;
         }
-        finally
-        {
-            _writeGate.Release();
-        }
-        // Something may have been queued between our last take and the release.
-        if (healthy && !_sendQueue.IsEmpty)
-            KickWriter();
     }
 
     /// <summary>Writes until the queue is empty; false if writing failed (the session is then closed).</summary>
