@@ -9,10 +9,10 @@ namespace SwitchGate.Controller.Sessions;
 
 /// <summary>
 /// One OpenFlow 1.3 switch connection over an abstract duplex byte stream (TCP now, TLS later).
-/// Three loops: the reader decodes frames and drives the state machine (<see cref="SessionState"/>)
-/// and the apps; the writer is the only code that touches the output, encoding queued messages and
-/// flushing once per drained batch; the keepalive enforces the hello/handshake timeouts and sends
-/// ECHO_REQUEST on silence. Every failure ends in <see cref="Close"/>, the single path into
+/// The reader loop decodes frames and drives the state machine (<see cref="SessionState"/>) and the
+/// apps; everything to send goes through a bounded <see cref="SendQueue"/> drained by whoever holds
+/// the write gate (normally the reader itself, right after a read: one flush per read); the keepalive
+/// loop enforces the hello/handshake timeouts and sends ECHO_REQUEST on silence. Every failure ends in <see cref="Close"/>, the single path into
 /// <see cref="SessionState.Closed"/>, which logs its reason once and fails pending requests.
 /// </summary>
 public sealed class SwitchSession : ISwitchView
@@ -272,7 +272,7 @@ public sealed class SwitchSession : ISwitchView
             if (State == SessionState.Closed)
                 return;
 
-            // Everything answered for this read goes to the writer at once. The reader never waits for
+            // Everything answered for this read is queued at once and written by one drain. The reader never waits for
             // room (see SendQueue): what does not fit is dropped, like a switch drops packet-ins.
             if (_output.Count > 0)
             {
