@@ -5,7 +5,9 @@ using SwitchGate.Topology;
 namespace SwitchGate.Cli;
 
 /// <summary>
-/// `switchgate demo`: the main job on the default topology, as a readable report. Starts the
+/// `switchgate demo`: the main job as a readable report. On a topology with boot servers (the default,
+/// topology/rack.yaml) it is the attestation gate's demo (<see cref="RackDemo"/>, docs/rack.md). On one without
+/// (e.g. topology/default.yaml) it is the forwarding demo: it starts the
 /// controller (this same CLI, as a child process), builds the topology, waits for every switch's
 /// cold start, pings every host pair in both directions, shows the flows the controller installed,
 /// and tears everything down. Exit code 0 only if every step passed.
@@ -20,16 +22,21 @@ internal static partial class DemoCommand
 
     public static Command Create()
     {
-        var topology = new Option<string>("--topology") { Description = "Topology file", DefaultValueFactory = _ => "topology/default.yaml" };
+        var topology = new Option<string>("--topology") { Description = "Topology file", DefaultValueFactory = _ => "topology/rack.yaml" };
         var port = new Option<int>("--controller-port") { Description = "Controller port on 127.0.0.1 (0 = any free port)", DefaultValueFactory = _ => 0 };
-        var command = new Command("demo", "Run the main job on the default topology") { topology, port };
+        var lease = new Option<int>("--lease") { Description = "Rack demo: the gate's admission lease, seconds", DefaultValueFactory = _ => 10 };
+        var command = new Command("demo", "Run the main job on the default topology") { topology, port, lease };
         command.SetAction((parse, framework) => TopologyCommands.Guard(async () =>
         {
             using var termination = new TopologyCommands.Termination(framework);
             var report = new Report();
             try
             {
-                await RunAsync(FindFile(parse.GetValue(topology)!), parse.GetValue(port), report, termination.Token);
+                var file = FindFile(parse.GetValue(topology)!);
+                if (TopologyLoader.LoadFile(file).Hosts.Any(h => h.Role == HostRole.BootServer))
+                    await RackDemo.RunAsync(file, parse.GetValue(port), parse.GetValue(lease), report, termination.Token);
+                else
+                    await RunAsync(file, parse.GetValue(port), report, termination.Token);
             }
             catch (Exception e) when (e is CommandFailedException or TopologyTeardownException or TimeoutException or OperationCanceledException)
             {
@@ -103,7 +110,7 @@ internal static partial class DemoCommand
     }
 
     /// <summary>This CLI itself: the apphost, or `dotnet switchgate.dll` when run through dotnet.</summary>
-    private static IReadOnlyList<string> SelfCommand()
+    internal static IReadOnlyList<string> SelfCommand()
     {
         var process = Environment.ProcessPath ?? "dotnet";
         return Path.GetFileNameWithoutExtension(process) == "dotnet"
@@ -123,7 +130,7 @@ internal static partial class DemoCommand
         return path;
     }
 
-    private sealed class Report
+    internal sealed class Report
     {
         public bool Passed { get; private set; } = true;
 

@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using SwitchGate.Topology;
+
+namespace SwitchGate.Cli;
+
+/// <summary>
+/// The attestation gate's demo on a rack topology (docs/rack.md): the controller with the gate, the rack with a
+/// swtpm and switchgate-agent in every boot server, then for the first boot server: enrol, blocked before
+/// attestation, attest, admitted and pinging the production host, depart, blocked (dirty MAC dropped, counters
+/// shown), emulated reboot, attest, admitted again. Every step is timed; everything is torn down by pid and name
+/// on the way out, also on failure or Ctrl-C.
+/// </summary>
+internal static class RackDemo
+{
+    public static async Task RunAsync(string file, int port, int leaseSeconds, DemoCommand.Report report, CancellationToken cancel)
+    {
+        var spec = TopologyLoader.LoadFile(file);
+        var bootServers = spec.Hosts.Where(h => h.Role == HostRole.BootServer).ToList();
+        var node = bootServers[0];
+        var target = spec.Hosts.FirstOrDefault(h => h.Role == HostRole.ProductionHost)
+            ?? throw new TopologyFileException(file, 0, 0, "the rack demo needs a production-host");
+        Console.WriteLine($"SwitchGate rack demo: {file} ({spec.Switches.Count} switch(es), {bootServers.Count} boot server(s), {spec.Hosts.Count} hosts); "
+            + $"boot server {node.Name} and production host {target.Name}, lease {leaseSeconds} s");
+
+        var work = Directory.CreateTempSubdirectory("switchgate-demo-").FullName;
+        var enrolments = Path.Combine(work, "enrolments");
+        var audit = Path.Combine(work, "audit.jsonl");
+        Directory.CreateDirectory(enrolments);
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            await using var controller = await ControllerProcess.StartAsync(DemoCommand.SelfCommand(), port,
+                ["--enrolments", enrolments, "--audit-log", audit, "--lease", leaseSeconds.ToString(CultureInfo.InvariantCulture), "--enrolment-poll", "0.5"],
+                cancel: cancel);
+            report.Pass($"controller with the attestation gate started: pid {controller.Pid}, 127.0.0.1:{controller.Port}, enrolments {enrolments}, audit log {audit} {Took(clock)}");
+            try
+            {
+                await RunStepsAsync(spec, node, target, controller, enrolments, audit, report, cancel);
+            }
+            finally
+            {
+                if (!report.Passed)
+                {
+                    Console.WriteLine("       controller output (last lines):");
+                    foreach (var line in controller.Process.Lines.TakeLast(20)) Console.WriteLine($"         {line}");
+                }
+                clock.Restart();
+                await controller.Process.StopAsync();
+                report.Check(controller.Process.ExitCode == 0, $"controller stopped with SIGTERM (pid {controller.Pid}, exit code {controller.Process.ExitCode}) {Took(clock)}");
+            }
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static async Task RunStepsAsync(TopologySpec spec, HostSpec node, HostSpec target, ControllerProcess controller,
+        string enrolments, string audit, DemoCommand.Report report, CancellationToken cancel)
+    {
+        var clock = Stopwatch.StartNew();
+        var topology = await TopologyRunner.UpAsync(spec, new TopologyRunOptions { ControllerPort = controller.Port }, cancel);
+        var rack = await Rack.StartAsync(topology, new RackOptions { AgentCommand = AgentCommand() }, cancel);
+        await using (rack)
+        {
+            report.Pass($"rack up (run {topology.Names.Prefix}): OVS bridge {topology.Names.Bridge(spec.Switches[0].Name)}; "
+                + string.Join(", ", rack.BootServers.Select(b => $"{b.Name} in netns {b.Namespace} with swtpm pid {b.Swtpm?.Pid} on its own loopback"))
+                + $"; measured launch done in each {Took(clock)}");
+            foreach (var sw in spec.Switches)
+            {
+                await controller.WaitForSwitchReadyAsync(sw.DatapathId, TimeSpan.FromSeconds(20), cancel: cancel);
+                report.Pass($"switch {sw.Name} (dpid 0x{sw.DatapathIdHex}) connected; gate cold start done (table 0: per-port meters, port locks)");
+            }
+
+            var server = rack.BootServer(node.Name);
+            var sw0 = server.Switch.Name;
+            clock.Restart();
+            foreach (var b in rack.BootServers)
+                await b.EnrolAsync(enrolments, cancel);
+            await WaitForAsync(async () => (await topology.DumpFlowsAsync(sw0, cancel)).Any(f => f.Table == 0 && f.Matches("dl_src", server.DirtyMac.ToString())),
+                TimeSpan.FromSeconds(15), cancel);
+            report.Pass($"enrolled {string.Join(", ", rack.BootServers.Select(b => b.Name))} in clean mode (switchgate-agent enrol: AK, sealed secret, golden PCRs); "
+                + $"the gate loaded the records and installed their dirty-MAC drops {Took(clock)}");
+
+            clock.Restart();
+            var blocked = await topology.PingAsync(node.Name, target.Name, 2, cancel);
+            report.Check(!blocked.Succeeded, $"before attestation: ping {node.Name} -> {target.Name} is blocked (clean MAC {server.CleanMac} not admitted) {Took(clock)}");
+
+            await AttestAsync(rack, server, target, "attest", report, cancel);
+            await ShowTable0Async(topology, sw0, server, cancel);
+
+            clock.Restart();
+            var depart = await server.RunAgentAsync(["depart"], cancel: cancel);
+            var mac = await server.CurrentMacAsync(cancel);
+            report.Check(depart.Succeeded && depart.Output.Contains("confirmed=true", StringComparison.Ordinal) && mac == server.DirtyMac,
+                $"depart: DEPART, revocation confirmed by the switch, PCR 14 dirty mark, NIC now on the dirty MAC {mac} {Took(clock)}"
+                + (depart.Succeeded ? "" : $"\n{Indent(depart.Output)}"));
+
+            clock.Restart();
+            var droppedBefore = await DroppedAsync(topology, sw0, server.DirtyMac, cancel);
+            var dirtyPing = await topology.PingAsync(node.Name, target.Name, 2, cancel);
+            var droppedAfter = await DroppedAsync(topology, sw0, server.DirtyMac, cancel);
+            var admitted = (await topology.DumpFlowsAsync(sw0, cancel)).Count(f => f.Table == 0 && f.Priority == 800 && f.Matches("dl_src", server.CleanMac.ToString()));
+            report.Check(!dirtyPing.Succeeded && droppedAfter > droppedBefore && admitted == 0,
+                $"after depart: ping {node.Name} -> {target.Name} fails; the dirty-MAC drop flow counted {droppedAfter - droppedBefore} more packets; no admission flow left {Took(clock)}");
+            await ShowTable0Async(topology, sw0, server, cancel);
+
+            clock.Restart();
+            var reboot = await server.RunAgentAsync(["reboot"], cancel: cancel);
+            mac = await server.CurrentMacAsync(cancel);
+            report.Check(reboot.Succeeded && mac == server.CleanMac,
+                $"emulated reboot: TPM power cycle (PCRs reset, resetCount + 1), measured launch, clean MAC {mac} back {Took(clock)}"
+                + (reboot.Succeeded ? "" : $"\n{Indent(reboot.Output)}"));
+
+            await AttestAsync(rack, server, target, "attest again", report, cancel);
+
+            Console.WriteLine("       audit log (verdicts):");
+            foreach (var line in File.ReadLines(audit).Where(l => l.Contains("\"verdict\"", StringComparison.Ordinal)))
+                Console.WriteLine($"         {line}");
+        }
+        report.Pass("rack torn down: agents and swtpm stopped by pid; namespaces, veth pairs and bridge deleted by name");
+    }
+
+    private static async Task AttestAsync(Rack rack, BootServer server, HostSpec target, string step, DemoCommand.Report report, CancellationToken cancel)
+    {
+        var clock = Stopwatch.StartNew();
+        var attest = await server.RunAgentAsync(["attest", "--once", "--timeout", "20"], cancel: cancel);
+        var line = attest.Output.Split('\n').FirstOrDefault(l => l.Contains("admitted session=", StringComparison.Ordinal));
+        report.Check(attest.Succeeded, $"{step}: HELLO, CHALLENGE, EVIDENCE (unsealed secret + quote), VERDICT: "
+            + (line is null ? $"not admitted (exit {attest.ExitCode})\n{Indent(attest.Output)}" : line[line.IndexOf("admitted", StringComparison.Ordinal)..]) + $" {Took(clock)}");
+        clock.Restart();
+        var ping = await rack.Topology.PingAsync(server.Name, target.Name, 3, cancel);
+        var summary = Regex.Match(ping.Output, @"(\d+) packets transmitted, (\d+) received");
+        report.Check(ping.Succeeded, $"admitted: ping {server.Name} -> {target.Name} ({target.Address}): "
+            + (summary.Success ? $"{summary.Groups[2].Value}/{summary.Groups[1].Value} replies" : "no summary") + $" {Took(clock)}");
+    }
+
+    /// <summary>Table 0 rows about this boot server's MACs, with OVS's packet counters.</summary>
+    private static async Task ShowTable0Async(RunningTopology topology, string sw, BootServer server, CancellationToken cancel)
+    {
+        string clean = server.CleanMac.ToString(), dirty = server.DirtyMac.ToString();
+        var port = server.Link.Port.ToString(CultureInfo.InvariantCulture);
+        Console.WriteLine($"       table 0 for {server.Name} (port {port}, clean {clean}, dirty {dirty}):");
+        foreach (var flow in (await topology.DumpFlowsAsync(sw, cancel)).Where(f => f.Table == 0
+                     && (f.Match.Contains(clean, StringComparison.Ordinal) || f.Match.Contains(dirty, StringComparison.Ordinal) || f.Matches("in_port", port))))
+            Console.WriteLine($"         {flow.Text}");
+    }
+
+    private static async Task<ulong> DroppedAsync(RunningTopology topology, string sw, MacAddress mac, CancellationToken cancel) =>
+        (await topology.DumpFlowsAsync(sw, cancel)).Where(f => f.Table == 0 && f.Matches("dl_src", mac.ToString()))
+            .Aggregate(0UL, (sum, f) => sum + f.Packets);
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan timeout, CancellationToken cancel)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the gate did not install the enrolled nodes' flows within {timeout.TotalSeconds:0} s");
+            await Task.Delay(200, cancel);
+        }
+    }
+
+    /// <summary>switchgate-agent from this CLI's output folder (the CLI project references it); SWITCHGATE_AGENT_DLL overrides.</summary>
+    private static IReadOnlyList<string> AgentCommand()
+    {
+        var dll = Environment.GetEnvironmentVariable("SWITCHGATE_AGENT_DLL") ?? Path.Combine(AppContext.BaseDirectory, "switchgate-agent.dll");
+        return File.Exists(dll) ? ["dotnet", dll] : throw new CommandFailedException(dll, -1, "", "switchgate-agent is not built next to the CLI");
+    }
+
+    private static string Took(Stopwatch clock) => $"({clock.Elapsed.TotalSeconds:0.00} s)";
+
+    private static string Indent(string text) => string.Join('\n', text.Split('\n').TakeLast(12).Select(l => "         " + l));
+}
