@@ -170,16 +170,24 @@ public sealed class SwitchSession : ISwitchView
             _registered ? DatapathIdText : "(unknown dpid)", Remote, (SessionState)previous, reason);
         _xids.Close(new SessionClosedException(reason));
         _sendQueue.Complete();
-        _stop.Cancel();
         if (drainQueue)
             _abortWrites.CancelAfter(TimeSpan.FromSeconds(1)); // let a final ERROR reach the peer, but not forever
         else
             _abortWrites.Cancel();
-        _transport.Input.CancelPendingRead();
         if (Volatile.Read(ref _registered))
             _registry.Unregister(this);
         _ready.TrySetResult(false);
         _closed.TrySetResult(reason);
+        // Last, because cancelling may run the reader's continuation (and the session's teardown) inline.
+        _stop.Cancel();
+        try
+        {
+            _transport.Input.CancelPendingRead();
+        }
+        catch (InvalidOperationException)
+        {
+            // the reader already completed the input
+        }
     }
 
     private void ThrowIfClosed()
