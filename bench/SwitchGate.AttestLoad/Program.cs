@@ -10,6 +10,8 @@ using SwitchGate.AttestLoad;
 // every interval, with a share of bad evidence that must be denied.
 try
 {
+    if (args.Length > 0 && args[0] == "serve")
+        return await Serve.RunAsync(args[1..]);
     var options = Options.Parse(args);
     return await ScaleRun.RunAsync(options);
 }
@@ -24,7 +26,8 @@ internal sealed record Options
 {
     public const string Usage =
         "usage: sg-attestload --controller-dll PATH --work DIR [--nodes 1000] [--switches 16] [--interval 2] " +
-        "[--warmup 10] [--duration 30] [--bad-every 50] [--lease 30] [--pid-file FILE] [--controller-arg ARG]...";
+        "[--warmup 10] [--duration 30] [--bad-every 50] [--lease 30] [--pid-file FILE] [--audit-sync every|background]\n" +
+        "       sg-attestload serve --port P --enrolments DIR --audit-log FILE [--lease 30]   (controller + gate, audit fsync in the background)";
 
     public int Nodes { get; init; } = 1000;
     public int Switches { get; init; } = 16;
@@ -36,7 +39,8 @@ internal sealed record Options
     public string ControllerDll { get; init; } = "";
     public string WorkDirectory { get; init; } = "";
     public string? PidFile { get; init; }
-    public List<string> ControllerArgs { get; init; } = [];
+    /// <summary>"every": `switchgate controller run` (fsync per audit append, the CLI's only mode); "background": <see cref="Serve"/>.</summary>
+    public string AuditSync { get; init; } = "every";
 
     public static Options Parse(string[] args)
     {
@@ -63,7 +67,7 @@ internal sealed record Options
                 "--controller-dll" => o with { ControllerDll = Value() },
                 "--work" => o with { WorkDirectory = Value() },
                 "--pid-file" => o with { PidFile = Value() },
-                "--controller-arg" => o with { ControllerArgs = [.. o.ControllerArgs, Value()] },
+                "--audit-sync" => o with { AuditSync = Value() is var v && v is "every" or "background" ? v : throw new ArgumentException("--audit-sync: every or background") },
                 _ => throw new ArgumentException($"unknown argument '{args[i]}'"),
             };
         }
@@ -98,7 +102,7 @@ internal static class ScaleRun
         using var controller = StartController(o, enrolments, audit, port);
         if (o.PidFile is not null)
             File.WriteAllText(o.PidFile, controller.Id.ToString(CultureInfo.InvariantCulture));
-        Console.WriteLine($"controller pid {controller.Id} on 127.0.0.1:{port}, log {Path.Combine(o.WorkDirectory, "controller.log")}");
+        Console.WriteLine($"controller ({(o.AuditSync == "every" ? "switchgate controller run, audit fsync per verdict" : "sg-attestload serve, audit fsync in the background")}) pid {controller.Id} on 127.0.0.1:{port}, log {Path.Combine(o.WorkDirectory, "controller.log")}");
 
         var switches = Enumerable.Range(0, o.Switches)
             .Select(s => new AttestSwitch(0xA700_0001UL + (ulong)s, perSwitch, nodes.Where(n => n.SwitchIndex == s), stats)).ToArray();
@@ -254,12 +258,12 @@ internal static class ScaleRun
         var log = Path.Combine(o.WorkDirectory, "controller.log");
         var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
         // exec keeps the pid: the process we measure and stop is the controller itself.
-        foreach (var a in new[] { "-c", "exec \"$@\" >>\"$LOG\" 2>&1", "sh", "dotnet", o.ControllerDll, "controller", "run",
-                     "--listen", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture),
-                     "--enrolments", enrolments, "--audit-log", audit, "--lease", o.LeaseSeconds.ToString(CultureInfo.InvariantCulture),
-                     "--log-level", "Warning" })
-            start.ArgumentList.Add(a);
-        foreach (var a in o.ControllerArgs)
+        string[] command = o.AuditSync == "every"
+            ? ["dotnet", o.ControllerDll, "controller", "run", "--listen", "127.0.0.1", "--log-level", "Warning"]
+            : ["dotnet", System.Reflection.Assembly.GetEntryAssembly()!.Location, "serve"];
+        foreach (var a in new[] { "-c", "exec \"$@\" >>\"$LOG\" 2>&1", "sh" }.Concat(command).Concat([
+                     "--port", port.ToString(CultureInfo.InvariantCulture),
+                     "--enrolments", enrolments, "--audit-log", audit, "--lease", o.LeaseSeconds.ToString(CultureInfo.InvariantCulture)]))
             start.ArgumentList.Add(a);
         start.Environment["LOG"] = log;
         return Process.Start(start) ?? throw new InvalidOperationException("could not start the controller");
