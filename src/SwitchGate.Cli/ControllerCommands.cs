@@ -98,7 +98,10 @@ internal static class ControllerCommands
                 return Fail("--audit-log needs --enrolments (the gate is off without enrolments)");
             }
 
-            UseInlineSocketCompletions();
+            // The gate writes (and fsyncs) its audit log inside its packet-in callback: on an epoll thread
+            // that would stall every switch served by it, so inline completions only without the gate.
+            if (gate is null)
+                UseInlineSocketCompletions();
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
             builder.Logging.ClearProviders();
             builder.Logging.SetMinimumLevel(parse.GetValue(logLevel));
