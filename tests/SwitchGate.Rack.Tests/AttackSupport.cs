@@ -102,16 +102,20 @@ internal sealed partial class FrameSniffer : IDisposable
         }
     }
 
+    /// <summary>Moves the calling thread into network namespace <paramref name="netns"/> (setns(2) affects only this thread).</summary>
+    public static void JoinNamespace(string netns)
+    {
+        using var ns = File.OpenHandle($"/var/run/netns/{netns}");
+        if (setns((int)ns.DangerousGetHandle(), CLONE_NEWNET) != 0)
+            throw new IOException($"setns: errno {Marshal.GetLastPInvokeError()}");
+    }
+
     private unsafe void Run(string netns, string device)
     {
         int fd = -1;
         try
         {
-            using (var ns = File.OpenHandle($"/var/run/netns/{netns}"))
-            {
-                if (setns((int)ns.DangerousGetHandle(), CLONE_NEWNET) != 0)
-                    throw new IOException($"setns: errno {Marshal.GetLastPInvokeError()}");
-            }
+            JoinNamespace(netns);
             int index = (int)if_nametoindex(device);
             if (index == 0) throw new IOException($"no {device} in {netns}");
             // ETH_P_ALL (if_ether.h), in network order: only "all protocols" sockets see the frames the host sends

@@ -87,18 +87,18 @@ public sealed class ProtocolAttackTests
 
     /// <summary>
     /// After depart PCR 14 holds the dirty mark: with the clean MAC put back by hand the agent gets a CHALLENGE but the
-    /// secret does not unseal (exit 4, not clean, no EVIDENCE sent). A made-up EVIDENCE for that challenge (an old
-    /// clean quote, an invented proof) is denied, and nothing is admitted.
+    /// secret does not unseal (exit 4, not clean, no EVIDENCE sent). The attacker then quotes the challenge's nonce
+    /// with the node's own TPM and enrolled AK (a genuine quote over PCRs that include the dirty mark) and adds a
+    /// made-up proof: denied PcrValuesNotGolden, and nothing is admitted.
     /// </summary>
     [Fact]
-    public async Task A_tainted_node_cannot_produce_a_proof_and_a_made_up_one_is_denied()
+    public async Task A_tainted_node_cannot_produce_a_proof_and_its_quote_with_a_made_up_proof_is_denied()
     {
         await using var rack = await RackFixture.StartAsync(leaseSeconds: 3);
         var bs1 = rack.BootServer("bs1");
         using var sniffer = FrameSniffer.On(rack, "bs1");
         var attest = await rack.AttestOnceAsync("bs1");
         Assert.True(attest.Succeeded, attest + rack.ControllerOutput());
-        var clean = await sniffer.WaitForAsync<Evidence>(_ => true, Patience, "bs1's EVIDENCE");
         var depart = await rack.DepartAsync("bs1");
         Assert.True(depart.Succeeded, depart + rack.ControllerOutput());
         Assert.Contains("tainted pcr=14", depart.Output);
@@ -111,10 +111,10 @@ public sealed class ProtocolAttackTests
         Assert.Equal(evidenceBefore, sniffer.Messages<Evidence>().Count);
 
         var challenge = await NextChallengeAsync(rack, sniffer, bs1);
-        var madeUp = new Evidence(challenge.SessionId, clean.Attest.Span, clean.Signature.Span, clean.PcrValues, new byte[Limits.ProofLength]);
+        var madeUp = TpmAttackSupport.QuoteWithMadeUpProof(rack, bs1, challenge.SessionId, challenge.Nonce, new byte[Limits.ProofLength]);
         rack.SendFrames("bs1", AgentFrame(bs1.CleanMac, madeUp));
-        await sniffer.WaitForAsync<Verdict>(v => v.SessionId == challenge.SessionId, Patience, "a VERDICT for the made-up EVIDENCE");
-        Assert.Contains(rack.Verdicts("bs1"), v => v.StartsWith("denied/", StringComparison.Ordinal));
+        await rack.WaitForVerdictAsync("bs1", "denied/PcrValuesNotGolden", Patience);
+        await sniffer.WaitForAsync<Verdict>(v => v.SessionId == challenge.SessionId, Patience, "the Denied VERDICT on bs1's port");
         Assert.Empty(await rack.AdmissionFlowsAsync("bs1"));
         Assert.Single(rack.Verdicts("bs1"), v => v == "admitted/Admitted");
     }
