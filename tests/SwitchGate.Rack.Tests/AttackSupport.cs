@@ -197,9 +197,4 @@ internal static class AttackSupport
         rack.WaitForFlowsAsync(flows => !flows.Any(f => f.Table == 0 && f.Priority == 800
                 && (f.Matches("dl_src", rack.BootServer(node).CleanMac.ToString()) || f.Matches("dl_dst", rack.BootServer(node).CleanMac.ToString()))),
             timeout, $"{node}'s admission flows to go");
-
-    /// <summary>Packets counted by table 0's punt flow (0x88B5 from <paramref name="port"/> → meter → CONTROLLER).</summary>
-    public static async Task<ulong> PuntedAsync(this RackFixture rack, int port) =>
-        (await rack.FlowsAsync()).Where(f => f.Table == 0 && f.Priority == 1000 && f.Matches("in_port", port.ToString()))
-            .Aggregate(0UL, (sum, f) => sum + f.Packets);
 }

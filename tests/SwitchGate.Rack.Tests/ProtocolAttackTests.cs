@@ -63,6 +63,29 @@ public sealed class ProtocolAttackTests
     }
 
     /// <summary>
+    /// An impostor answers bs1's challenge with another TPM: bs2's TPM quotes the challenged nonce with bs2's AK over
+    /// the same clean PCR values, and the proof is even computed with bs1's real secret (a leaked record): only the
+    /// signer is wrong → denied BadSignature, nothing admitted.
+    /// </summary>
+    [Fact]
+    public async Task A_quote_over_the_right_nonce_from_another_nodes_tpm_is_denied()
+    {
+        await using var rack = await RackFixture.StartAsync();
+        var bs1 = rack.BootServer("bs1");
+        using var sniffer = FrameSniffer.On(rack, "bs1");
+        var secret = Convert.FromBase64String(ReadRecord(rack, "bs1")["secret"]!.GetValue<string>());
+
+        var challenge = await NextChallengeAsync(rack, sniffer, bs1);
+        var proof = AttestationProof.ComputeEvidenceProof(secret, challenge.Nonce.Span, challenge.SessionId, Physical(bs1.CleanMac));
+        var forged = TpmAttackSupport.QuoteOn(rack, rack.BootServer("bs2"), challenge.SessionId, challenge.Nonce, proof);
+        rack.SendFrames("bs1", AgentFrame(bs1.CleanMac, forged));
+
+        await rack.WaitForVerdictAsync("bs1", "denied/BadSignature", Patience);
+        Assert.Empty(await rack.AdmissionFlowsAsync("bs1"));
+        Assert.DoesNotContain(rack.Verdicts("bs1"), v => v.StartsWith("admitted/", StringComparison.Ordinal));
+    }
+
+    /// <summary>
     /// bs1 is enrolled with golden values that are not its own (another node's boot: a different kernel command line
     /// in PCR 8): its honest quote is denied PcrValuesNotGolden.
     /// </summary>
@@ -111,7 +134,7 @@ public sealed class ProtocolAttackTests
         Assert.Equal(evidenceBefore, sniffer.Messages<Evidence>().Count);
 
         var challenge = await NextChallengeAsync(rack, sniffer, bs1);
-        var madeUp = TpmAttackSupport.QuoteWithMadeUpProof(rack, bs1, challenge.SessionId, challenge.Nonce, new byte[Limits.ProofLength]);
+        var madeUp = TpmAttackSupport.QuoteOn(rack, bs1, challenge.SessionId, challenge.Nonce, new byte[Limits.ProofLength]);
         rack.SendFrames("bs1", AgentFrame(bs1.CleanMac, madeUp));
         await rack.WaitForVerdictAsync("bs1", "denied/PcrValuesNotGolden", Patience);
         await sniffer.WaitForAsync<Verdict>(v => v.SessionId == challenge.SessionId, Patience, "the Denied VERDICT on bs1's port");

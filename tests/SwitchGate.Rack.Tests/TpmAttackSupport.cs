@@ -16,8 +16,11 @@ internal static class TpmAttackSupport
     /// <summary>The enrolled selection (docs/agent.md, "PCR layout and measured launch").</summary>
     public static TpmlPcrSelection Selection => TpmlPcrSelection.Parse("sha256:0,4,8,9,14");
 
-    /// <summary>TPM2_Quote(AK, qualifyingData = <paramref name="nonce"/>) on the node's own TPM, and the PCR values it covers.</summary>
-    public static Evidence QuoteWithMadeUpProof(RackFixture rack, BootServer node, ulong session, ReadOnlyMemory<byte> nonce, byte[] madeUpProof)
+    /// <summary>
+    /// EVIDENCE built on <paramref name="node"/>'s TPM: TPM2_Quote(its AK, qualifyingData = <paramref name="nonce"/>),
+    /// the PCR values it covers, and <paramref name="proof"/> as given.
+    /// </summary>
+    public static Evidence QuoteOn(RackFixture rack, BootServer node, ulong session, ReadOnlyMemory<byte> nonce, byte[] proof)
     {
         Evidence? evidence = null;
         Exception? failure = null;
@@ -27,7 +30,7 @@ internal static class TpmAttackSupport
             {
                 FrameSniffer.JoinNamespace(rack.Topology.Names.Namespace(node.Name));
                 using var tpm = Tpm2.ConnectSwtpmAsync("127.0.0.1", rack.Rack.Options.SwtpmPort).GetAwaiter().GetResult();
-                evidence = QuoteAsync(tpm, node, session, nonce.ToArray(), madeUpProof).GetAwaiter().GetResult();
+                evidence = QuoteAsync(tpm, node, session, nonce.ToArray(), proof).GetAwaiter().GetResult();
             }
             catch (Exception e)
             {
