@@ -264,6 +264,28 @@ public sealed class VerificationAttackTests : IDisposable
     }
 
     [Fact]
+    public void Obfuscated_counters_that_wrap_around_are_a_reboot_not_a_rollback()
+    {
+        _a.Quoter.ResetCount = uint.MaxValue; // the per-key obfuscation offset can put the counter anywhere
+        _a.Quoter.RestartCount = 5;
+        Assert.Equal(VerdictKind.Admitted, _h.Attest(_a).Kind);
+        _h.Frame(_a, _a.Depart());
+        _a.Quoter.ResetCount = 0; // uint.MaxValue + 1: one reboot later
+        _a.Quoter.RestartCount = 4;
+        Assert.Equal(VerdictKind.Admitted, _h.Attest(_a).Kind);
+    }
+
+    [Theory]
+    [InlineData(7u, 2u, 7u, 1u, true)]
+    [InlineData(7u, 2u, 6u, 9u, true)]
+    [InlineData(7u, 2u, 8u, 0u, false)]
+    [InlineData(uint.MaxValue, 3u, 0u, 0u, false)]
+    [InlineData(0u, 3u, uint.MaxValue, 9u, true)]
+    [InlineData(7u, uint.MaxValue, 7u, 0u, false)]
+    public void Counter_order_is_serial_number_arithmetic(uint lastReset, uint lastRestart, uint reset, uint restart, bool backwards) =>
+        Assert.Equal(backwards, SwitchGate.Gate.Policy.GatePolicy.WentBackwards((reset, restart), (lastReset, lastRestart)));
+
+    [Fact]
     public void Hello_with_a_name_enrolled_on_another_port_is_denied_wrong_port()
     {
         _h.Frame(_a, _b.Hello(), port: _a.Port);

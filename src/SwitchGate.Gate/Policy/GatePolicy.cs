@@ -424,7 +424,7 @@ public sealed class GatePolicy : IDisposable
 
         // Counters never go backwards (checked against the last authenticated quote of this node).
         var counters = (info.ResetCount, info.RestartCount);
-        if (state.LastCounters is { } last && counters.CompareTo(last) < 0)
+        if (state.LastCounters is { } last && WentBackwards(counters, last))
         {
             detail = $"(resetCount, restartCount) {counters} is lower than {last}";
             return ReasonCode.CountersWentBackwards;
@@ -441,6 +441,14 @@ public sealed class GatePolicy : IDisposable
         detail = $"golden set '{golden.Name}'";
         return null;
     }
+
+    /// <summary>
+    /// An AK outside the endorsement hierarchy sees resetCount and restartCount offset by a per-key constant
+    /// modulo 2^32 (TPM 2.0 Part 1, "Obfuscation of clock info"; our agent's AK is under the owner SRK), so only
+    /// differences carry meaning: compare as serial numbers (RFC 1982), resetCount first.
+    /// </summary>
+    public static bool WentBackwards((uint Reset, uint Restart) now, (uint Reset, uint Restart) last) =>
+        now.Reset != last.Reset ? (int)(now.Reset - last.Reset) < 0 : (int)(now.Restart - last.Restart) < 0;
 
     private void OnDepart(NodeState state, Depart depart, DateTimeOffset now, GateOutput output)
     {
