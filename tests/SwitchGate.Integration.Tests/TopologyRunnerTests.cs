@@ -46,7 +46,12 @@ public class TopologyRunnerTests
             // The same wiring forwards as soon as a flow exists, so the failed ping above was the
             // switch refusing, not broken plumbing.
             await CommandRunner.RunAsync("ovs-ofctl", "-O", "OpenFlow13", "add-flow", names.Bridge("s1"), "actions=NORMAL");
+            // h1's neighbour entry for h2 is FAILED after the refused ping; on a loaded machine the next
+            // ARP exchange can outlast one short ping, so poll until a deadline.
+            var deadline = DateTime.UtcNow.AddSeconds(15);
             var ping = await topo.PingAsync("h1", "h2");
+            while (!ping.Succeeded && DateTime.UtcNow < deadline)
+                ping = await topo.PingAsync("h1", "h2");
             Assert.True(ping.Succeeded, ping.Output);
         }
         Assert.Empty(await SystemState.WithPrefixAsync(names.Prefix));
