@@ -26,7 +26,7 @@ internal sealed record Options
 {
     public const string Usage =
         "usage: sg-attestload --controller-dll PATH --work DIR [--nodes 1000] [--switches 16] [--interval 2] " +
-        "[--warmup 10] [--duration 30] [--bad-every 50] [--lease 30] [--pid-file FILE] [--audit-sync every|background]\n" +
+        "[--warmup 10] [--duration 30] [--bad-every 50] [--lease 30] [--pid-file FILE] [--audit-sync every|background] [--swtpm]\n" +
         "       sg-attestload serve --port P --enrolments DIR --audit-log FILE [--lease 30]   (controller + gate, audit fsync in the background)";
 
     public int Nodes { get; init; } = 1000;
@@ -41,6 +41,9 @@ internal sealed record Options
     public string? PidFile { get; init; }
     /// <summary>"every": `switchgate controller run` (fsync per audit append, the CLI's only mode); "background": <see cref="Serve"/>.</summary>
     public string AuditSync { get; init; } = "every";
+
+    /// <summary>Node 0 gets a real TPM (swtpm started by the generator) instead of the software quoter.</summary>
+    public bool Swtpm { get; init; }
 
     public static Options Parse(string[] args)
     {
@@ -64,6 +67,7 @@ internal sealed record Options
                 "--duration" => o with { DurationSeconds = Number(1, 3600) },
                 "--bad-every" => o with { BadEvery = (int)Number(0, 1_000_000) },
                 "--lease" => o with { LeaseSeconds = (int)Number(1, 65535) },
+                "--swtpm" => o with { Swtpm = true },
                 "--controller-dll" => o with { ControllerDll = Value() },
                 "--work" => o with { WorkDirectory = Value() },
                 "--pid-file" => o with { PidFile = Value() },
@@ -90,12 +94,15 @@ internal static class ScaleRun
         var stats = new Stats();
         int perSwitch = (o.Nodes + o.Switches - 1) / o.Switches;
         // Node i sits on switch i mod S, port 1 + i / S; datapath ids 0xa7000001.. ("attestation load").
-        var nodes = Enumerable.Range(0, o.Nodes).Select(i => new SimNode(i, i % o.Switches, (uint)(1 + i / o.Switches), 0xA700_0001UL + (ulong)(i % o.Switches))).ToArray();
+        using var tpm = o.Swtpm ? await SwtpmEvidence.StartAsync(o.WorkDirectory, o.PidFile is null ? null : o.PidFile + ".swtpm.pid") : null;
+        if (tpm is not null)
+            Console.WriteLine($"swtpm pid {tpm.Pid} on 127.0.0.1:{tpm.Port}: node 0 attests with it (unseal + quote + PCR_Read per exchange)");
+        var nodes = Enumerable.Range(0, o.Nodes).Select(i => new SimNode(i, i % o.Switches, (uint)(1 + i / o.Switches), 0xA700_0001UL + (ulong)(i % o.Switches), i == 0 ? tpm : null)).ToArray();
         var enrolments = Path.Combine(o.WorkDirectory, "enrolments");
         Directory.CreateDirectory(enrolments);
         foreach (var node in nodes)
             File.WriteAllBytes(Path.Combine(enrolments, node.Name + ".json"), node.Enrolment().ToJson());
-        Console.WriteLine($"enrolled {o.Nodes} nodes (software ECDSA P-256 AKs, {SimNode.Selection}) in {enrolments}");
+        Console.WriteLine($"enrolled {o.Nodes} nodes ({(tpm is null ? "software ECDSA P-256 AKs" : "node 0 with the swtpm AK, the others software ECDSA P-256 AKs")}, {SimNode.Selection}) in {enrolments}");
 
         int port = FreePort();
         var audit = Path.Combine(o.WorkDirectory, "audit.jsonl");
@@ -245,6 +252,9 @@ internal static class ScaleRun
             machine: {100 * w.MachineBusy / w.MachineTotal:F1} % busy over {Environment.ProcessorCount} cores during the window; load average before {w.LoadBefore}, after {w.LoadAfter}
             switches: {switches.Sum(s => s.FlowMods)} flow-mods, {switches.Sum(s => s.MeterMods)} meter-mods, {switches.Sum(s => s.Barriers)} barriers answered, {switches.Sum(s => s.Errors)} OpenFlow errors
             """));
+        var (tpmTime, rest) = stats.TpmSplit();
+        if (tpmTime.Count > 0)
+            Console.WriteLine(string.Create(inv, $"real TPM (swtpm) exchanges: n={tpmTime.Count}; TPM unseal+quote+PCR_Read p50={tpmTime.P50:F2} ms p99={tpmTime.P99:F2} ms; everything else (total - TPM) p50={rest.P50:F2} ms p99={rest.P99:F2} ms"));
         foreach (var (reason, count) in stats.Reasons.OrderByDescending(kv => kv.Value))
             Console.WriteLine($"  {count,8}  {reason}");
         foreach (var (detail, count) in stats.FalseVerdictDetails.OrderByDescending(kv => kv.Value).Take(20))

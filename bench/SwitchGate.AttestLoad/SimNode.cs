@@ -22,7 +22,8 @@ internal enum EvidenceKind
 }
 
 /// <summary>The result of one exchange as the generator judges it.</summary>
-internal readonly record struct ExchangeResult(EvidenceKind Kind, Verdict Verdict, long HelloTicks, long VerdictTicks, bool Renewal);
+/// <summary>TpmMilliseconds: time of the real TPM's unseal + quote + PCR_Read (0 with the software quoter).</summary>
+internal readonly record struct ExchangeResult(EvidenceKind Kind, Verdict Verdict, long HelloTicks, long VerdictTicks, bool Renewal, double TpmMilliseconds);
 
 /// <summary>
 /// One simulated boot server: its enrolment (software AK, golden PCRs, secret) and the agent side of
@@ -39,15 +40,20 @@ internal sealed class SimNode
 
     private readonly object _lock = new();
     private readonly SoftwareQuoter _quoter;
-    private readonly byte[] _secret = RandomNumberGenerator.GetBytes(EnrolmentRecord.SecretLength);
+    private readonly byte[] _secret;
+    private readonly SwtpmEvidence? _tpm;
+    private double _tpmMs;
     private ulong _admittedSession;
     private long _helloTicks;
     private EvidenceKind _kind;
     private bool _outstanding;
     private bool _renewal;
 
-    public SimNode(int index, int switchIndex, uint port, ulong datapathId)
+    /// <summary>With <paramref name="tpm"/>, valid evidence comes from that real TPM (enrolled with its AK, PCRs and sealed secret).</summary>
+    public SimNode(int index, int switchIndex, uint port, ulong datapathId, SwtpmEvidence? tpm = null)
     {
+        _tpm = tpm;
+        _secret = tpm?.Secret ?? RandomNumberGenerator.GetBytes(EnrolmentRecord.SecretLength);
         Index = index;
         Name = $"sim{index:D4}";
         SwitchIndex = switchIndex;
@@ -76,9 +82,11 @@ internal sealed class SimNode
         Port = Port,
         CleanMac = CleanMac,
         DirtyMac = DirtyMac,
-        AkPublic = _quoter.AkPublic,
+        AkPublic = _tpm?.AkPublic ?? _quoter.AkPublic,
         PcrSelection = EnrolmentRecord.ParseSelection(Selection),
-        GoldenSets = [new GoldenSet("clean", _quoter.Selection.InOrder().ToDictionary(p => p.Pcr, p => _quoter.Pcr(p.Pcr)))],
+        GoldenSets = [new GoldenSet("clean", _tpm is { } tpm
+            ? tpm.Selection.InOrder().Select((p, i) => (p.Pcr, Value: tpm.Golden[i])).ToDictionary(x => x.Pcr, x => x.Value)
+            : _quoter.Selection.InOrder().ToDictionary(p => p.Pcr, p => _quoter.Pcr(p.Pcr)))],
         Secret = _secret,
     }.Validated();
 
@@ -125,6 +133,15 @@ internal sealed class SimNode
         {
             if (!_outstanding)
                 return null;
+            if (_tpm is not null && _kind == EvidenceKind.Valid)
+            {
+                var (tpmEvidence, ms) = _tpm.UnsealAndQuote(challenge.Nonce.ToArray());
+                _tpmMs = ms;
+                var tpmProof = AttestationProof.ComputeEvidenceProof(tpmEvidence.Secret, challenge.Nonce.Span, challenge.SessionId, CleanMac);
+                var fromTpm = new Evidence(challenge.SessionId, tpmEvidence.Quote.Attest, tpmEvidence.Quote.Signature.ToBytes(),
+                    tpmEvidence.PcrValues.Select(v => (ReadOnlyMemory<byte>)v), tpmProof);
+                return AttestationFrame.Build(AttestationFrame.ControllerDestination, CleanMac, fromTpm);
+            }
             var nonce = _kind == EvidenceKind.WrongNonce ? RandomNumberGenerator.GetBytes(Limits.NonceLength) : challenge.Nonce.ToArray();
             byte[] attest, signature;
             IReadOnlyList<byte[]> values;
@@ -162,7 +179,9 @@ internal sealed class SimNode
             if (!_outstanding)
                 return null;
             _outstanding = false;
-            return new ExchangeResult(_kind, verdict, _helloTicks, now, _renewal);
+            var tpmMs = _tpmMs;
+            _tpmMs = 0;
+            return new ExchangeResult(_kind, verdict, _helloTicks, now, _renewal, tpmMs);
         }
     }
 }

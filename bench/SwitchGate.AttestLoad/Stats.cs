@@ -13,6 +13,8 @@ internal sealed class Stats
     private readonly object _lock = new();
     private readonly List<double> _validLatencyMs = new(64 * 1024);
     private readonly List<double> _badLatencyMs = new(4 * 1024);
+    private readonly List<double> _tpmMs = new();
+    private readonly List<double> _restMs = new();
     private long _windowStart = long.MaxValue;
     private long _windowEnd = long.MaxValue;
 
@@ -52,7 +54,14 @@ internal sealed class Stats
         Reasons.AddOrUpdate($"{r.Kind} → {verdict.Kind}/{verdict.Reason}{(verdict.Cause is { } cause ? " cause " + cause : "")}", 1, (_, n) => n + 1);
         double ms = Stopwatch.GetElapsedTime(r.HelloTicks, r.VerdictTicks).TotalMilliseconds;
         lock (_lock)
+        {
             (valid ? _validLatencyMs : _badLatencyMs).Add(ms);
+            if (r.TpmMilliseconds > 0)
+            {
+                _tpmMs.Add(r.TpmMilliseconds);
+                _restMs.Add(ms - r.TpmMilliseconds);
+            }
+        }
         if (valid)
         {
             if (!admitted)
@@ -68,11 +77,17 @@ internal sealed class Stats
         }
     }
 
-    public (int Count, double P50, double P90, double P99, double Max) Latency(bool valid)
+    public (int Count, double P50, double P90, double P99, double Max) Latency(bool valid) => Percentiles(valid ? _validLatencyMs : _badLatencyMs);
+
+    /// <summary>Real-TPM exchanges: the TPM's unseal + quote + PCR_Read, and everything else (total - TPM).</summary>
+    public ((int Count, double P50, double P90, double P99, double Max) Tpm, (int Count, double P50, double P90, double P99, double Max) Others) TpmSplit() =>
+        (Percentiles(_tpmMs), Percentiles(_restMs));
+
+    private (int Count, double P50, double P90, double P99, double Max) Percentiles(List<double> samples)
     {
         double[] sorted;
         lock (_lock)
-            sorted = [.. valid ? _validLatencyMs : _badLatencyMs];
+            sorted = [.. samples];
         Array.Sort(sorted);
         if (sorted.Length == 0)
             return (0, double.NaN, double.NaN, double.NaN, double.NaN);
