@@ -85,7 +85,7 @@ internal static class RackDemo
                 + $"the gate loaded the records and installed their dirty-MAC drops {Took(clock)}");
 
             clock.Restart();
-            var blocked = await topology.PingAsync(node.Name, target.Name, 2, cancel);
+            var blocked = await rack.PingAsync(node.Name, target.Name, 2, cancel);
             report.Check(!blocked.Succeeded, $"before attestation: ping {node.Name} -> {target.Name} is blocked (clean MAC {server.CleanMac} not admitted) {Took(clock)}");
 
             await AttestAsync(rack, server, target, "attest", report, cancel);
@@ -100,7 +100,7 @@ internal static class RackDemo
 
             clock.Restart();
             var droppedBefore = await DroppedAsync(topology, sw0, server.DirtyMac, cancel);
-            var dirtyPing = await topology.PingAsync(node.Name, target.Name, 2, cancel);
+            var dirtyPing = await rack.PingAsync(node.Name, target.Name, 2, cancel);
             var droppedAfter = await DroppedAsync(topology, sw0, server.DirtyMac, cancel);
             var admitted = (await topology.DumpFlowsAsync(sw0, cancel)).Count(f => f.Table == 0 && f.Priority == 800 && f.Matches("dl_src", server.CleanMac.ToString()));
             report.Check(!dirtyPing.Succeeded && droppedAfter > droppedBefore && admitted == 0,
@@ -131,7 +131,7 @@ internal static class RackDemo
         report.Check(attest.Succeeded, $"{step}: HELLO, CHALLENGE, EVIDENCE (unsealed secret + quote), VERDICT: "
             + (line is null ? $"not admitted (exit {attest.ExitCode})\n{Indent(attest.Output)}" : line[line.IndexOf("admitted", StringComparison.Ordinal)..]) + $" {Took(clock)}");
         clock.Restart();
-        var ping = await rack.Topology.PingAsync(server.Name, target.Name, 3, cancel);
+        var ping = await rack.PingAsync(server.Name, target.Name, 3, cancel);
         var summary = Regex.Match(ping.Output, @"(\d+) packets transmitted, (\d+) received");
         report.Check(ping.Succeeded, $"admitted: ping {server.Name} -> {target.Name} ({target.Address}): "
             + (summary.Success ? $"{summary.Groups[2].Value}/{summary.Groups[1].Value} replies" : "no summary") + $" {Took(clock)}");

@@ -82,6 +82,18 @@ public sealed class Rack : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Pings like <see cref="RunningTopology.PingAsync"/>, after flushing the sender's neighbour (ARP) table: an entry
+    /// left FAILED by a ping the gate blocked a moment ago would otherwise answer "Destination Host Unreachable"
+    /// locally, without a frame reaching the switch, until the kernel retries resolution.
+    /// </summary>
+    public async Task<PingResult> PingAsync(string from, string to, int count = 3, CancellationToken cancel = default)
+    {
+        await CommandRunner.RunAsync("ip", ["-n", Topology.Names.Namespace(Topology.Spec.Host(from).Name), "neigh", "flush", "dev", TopologyNames.HostInterface],
+            null, cancel).ConfigureAwait(false);
+        return await Topology.PingAsync(from, to, count, cancel).ConfigureAwait(false);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_disposed) return;

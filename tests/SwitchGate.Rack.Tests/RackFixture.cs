@@ -129,7 +129,8 @@ public sealed class RackFixture : IAsyncDisposable
 
     // ---- traffic ----
 
-    public Task<PingResult> PingAsync(string from, string to, int count = 2) => Topology.PingAsync(from, to, count);
+    /// <summary>All echoes answered? The sender's ARP table is flushed first (<see cref="SwitchGate.Topology.Rack.PingAsync"/>).</summary>
+    public Task<PingResult> PingAsync(string from, string to, int count = 2) => Rack.PingAsync(from, to, count);
 
     /// <summary>Changes a host's NIC MAC (an attacker spoofing an address).</summary>
     public Task SetMacAsync(string host, string mac)
