@@ -45,12 +45,16 @@ internal static class ControllerCommands
         var nonceLifetime = new Option<double?>("--nonce-lifetime") { Description = $"Seconds a CHALLENGE may be answered (default {gateDefaults.NonceLifetime.TotalSeconds:0.#}, at most half the lease)" };
         var meterRate = new Option<uint>("--meter-rate") { Description = "Attestation frames per second per port let through to the controller", DefaultValueFactory = _ => gateDefaults.MeterRatePps };
         var meterBurst = new Option<uint>("--meter-burst") { Description = "Burst of the per-port meter, packets", DefaultValueFactory = _ => gateDefaults.MeterBurstPackets };
+        // Both keep every entry written before its VERDICT goes out, so a killed controller loses none; "entry"
+        // also survives a power loss at the cost of one fsync (about 1 ms here) per verdict (docs/BENCHMARKS.md).
+        var auditSync = new Option<string>("--audit-sync") { Description = "When the audit log is fsynced: 'entry' (before each verdict) or 'background'", DefaultValueFactory = _ => "entry" };
+        auditSync.AcceptOnlyFromAmong("entry", "background");
         var enrolmentPoll = new Option<double>("--enrolment-poll") { Description = "Seconds between checks of the enrolment directory for changes (0: never)", DefaultValueFactory = _ => 0 };
 
         var run = new Command("run", "Listen for OpenFlow 1.3 switches and run the pipeline until SIGTERM/SIGINT")
         {
             listen, port, echoInterval, echoTimeout, helloTimeout, maxMacs, macIdle, logLevel,
-            enrolments, auditLog, lease, nonceLifetime, meterRate, meterBurst, enrolmentPoll,
+            enrolments, auditLog, auditSync, lease, nonceLifetime, meterRate, meterBurst, enrolmentPoll,
         };
         run.SetAction(async (parse, cancel) =>
         {
@@ -86,6 +90,7 @@ internal static class ControllerCommands
                     MeterRatePps = parse.GetValue(meterRate),
                     MeterBurstPackets = parse.GetValue(meterBurst),
                     EnrolmentPollInterval = Seconds(parse.GetValue(enrolmentPoll)),
+                    AuditSyncEveryAppend = parse.GetValue(auditSync) == "entry",
                 };
                 var gateProblems = gate.Validate();
                 if (!Directory.Exists(directory))
