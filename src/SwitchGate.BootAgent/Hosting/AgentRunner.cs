@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using SwitchGate.Attestation;
@@ -29,6 +30,13 @@ public sealed class AgentRunner(
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly List<DepartRequest> _waiting = [];
     private bool _linkClosed;
+
+    // Timing of the current exchange (Stopwatch timestamps), for the "exchange" log line: the last HELLO sent,
+    // the last frame received, and the TPM time (connect + unseal + quote) spent since that HELLO.
+    private long _helloAt;
+    private bool _helloRenews;
+    private long _frameAt;
+    private long _tpmTicks;
 
     private DateTimeOffset Now => _clock.GetUtcNow();
 
@@ -121,6 +129,7 @@ public sealed class AgentRunner(
 
     private IReadOnlyList<AgentAction> OnRaw(byte[] raw)
     {
+        _frameAt = Stopwatch.GetTimestamp();
         AttestationFrameContent frame;
         try
         {
@@ -150,6 +159,13 @@ public sealed class AgentRunner(
         switch (action)
         {
             case SendMessage send:
+                if (send.Message is Hello hello)
+                {
+                    _helloAt = Stopwatch.GetTimestamp();
+                    _helloRenews = hello.SessionId != 0;
+                    _tpmTicks = 0;
+                }
+
                 link.Send(EthernetFraming.Build(identity.CleanMac, AttestationFrame.ControllerDestination, send.Message));
                 logger.LogDebug("sent {Type} session={Session}", send.Message.Type, AgentCore.Hex(send.Message.SessionId));
                 return [];
@@ -158,6 +174,7 @@ public sealed class AgentRunner(
                 return [];
             case AdmissionChanged changed:
                 state.SaveAdmission(changed.Admission);
+                LogExchange(changed.Admission);
                 return [];
             case ProduceEvidence produce:
                 return await ProduceEvidenceAsync(produce, ct).ConfigureAwait(false);
@@ -171,13 +188,31 @@ public sealed class AgentRunner(
         }
     }
 
+    /// <summary>One line per completed exchange: HELLO sent → admitting VERDICT received, and the TPM's share of it.</summary>
+    private void LogExchange(Admission? admission)
+    {
+        if (admission is null || _helloAt == 0 || _frameAt < _helloAt)
+        {
+            return;
+        }
+
+        var total = Stopwatch.GetElapsedTime(_helloAt, _frameAt).TotalMilliseconds;
+        var tpm = TimeSpan.FromTicks(_tpmTicks * TimeSpan.TicksPerSecond / Stopwatch.Frequency).TotalMilliseconds;
+        logger.LogInformation("exchange session={Session} kind={Kind} total_ms={Total} tpm_ms={Tpm}", AgentCore.Hex(admission.Session),
+            _helloRenews ? "renew" : "admit", total.ToString("F3", System.Globalization.CultureInfo.InvariantCulture),
+            tpm.ToString("F3", System.Globalization.CultureInfo.InvariantCulture));
+        _helloAt = 0;
+    }
+
     private async Task<IReadOnlyList<AgentAction>> ProduceEvidenceAsync(ProduceEvidence produce, CancellationToken ct)
     {
+        var started = Stopwatch.GetTimestamp();
         try
         {
             using var tpm = await tpmEndpoint.ConnectAsync(ct).ConfigureAwait(false);
             var evidence = await new AgentTpm(tpm, state)
                 .ProduceEvidenceAsync(produce.Session, produce.Nonce, produce.PcrSelection, identity.CleanMac, ct).ConfigureAwait(false);
+            _tpmTicks += Stopwatch.GetTimestamp() - started;
             return core.OnEvidence(evidence, Now);
         }
         catch (NotCleanException e)
