@@ -12,6 +12,8 @@ try
 {
     if (args.Length > 0 && args[0] == "serve")
         return await Serve.RunAsync(args[1..]);
+    if (args.Length > 0 && args[0] == "ovs")
+        return await OvsBench.RunAsync(args[1..]);
     var options = Options.Parse(args);
     return await ScaleRun.RunAsync(options);
 }
