@@ -5,7 +5,7 @@ using SwitchGate.Topology;
 namespace SwitchGate.AttestLoad;
 
 /// <summary>
-/// `sg-attestload ovs`: exchange latency through the real path (docs/benchmarks/attestation.md §3). Brings up
+/// `sg-attestload ovs`: exchange latency through the real path (docs/BENCHMARKS.md §3). Brings up
 /// topology/rack.yaml (OVS netdev bridge, namespaces, swtpm in each boot server's namespace), starts
 /// `switchgate controller run` with the gate, enrols bs1 and runs `switchgate-agent attest --stay` there with a
 /// short lease, so the agent renews every lease/2 s. Each completed exchange gives the agent's `exchange` line

@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using SwitchGate.AttestLoad;
 
-// sg-attestload: the scale benchmark of issue 4 (docs/benchmarks/attestation.md). It enrols N simulated nodes
+// sg-attestload: the scale benchmark of issue 4 (docs/BENCHMARKS.md). It enrols N simulated nodes
 // (software AKs) into a fresh enrolment directory, starts `switchgate controller run --enrolments DIR` as a
 // separate process, connects S fake switches on loopback carrying the nodes, and lets every node re-attest
 // every interval, with a share of bad evidence that must be denied.

@@ -4,7 +4,7 @@ using System.Net;
 
 namespace SwitchGate.LoadGen;
 
-/// <summary>Options of the cbench-style run (see docs/benchmarks/openflow.md).</summary>
+/// <summary>Options of the cbench-style run (see docs/BENCHMARKS.md).</summary>
 internal sealed record LoadOptions(
     string Mode,
     IPEndPoint Target,

@@ -1,6 +1,6 @@
 using SwitchGate.LoadGen;
 
-// sg-loadgen: cbench-style OpenFlow 1.3 load generator and policy-install benchmark (docs/benchmarks/openflow.md).
+// sg-loadgen: cbench-style OpenFlow 1.3 load generator and policy-install benchmark (docs/BENCHMARKS.md).
 const string Usage = """
 usage: sg-loadgen [run] [--mode throughput|latency] [--target HOST:PORT] [--switches N] [--duration S] [--warmup S]
                   [--macs M] [--ports P] [--window W (0 = blast)] [--table-id T] [--target-pid PID] [--label NAME]

@@ -147,7 +147,7 @@ internal static class ControllerCommands
     /// <summary>
     /// Socket completions run on the epoll threads instead of hopping to the thread pool: the session
     /// reader then decodes, runs the (pure, microsecond) apps and writes the answers on the thread that
-    /// saw the data. The benchmark (docs/benchmarks/openflow.md, finding 1) measured context switches as
+    /// saw the data. The benchmark (docs/BENCHMARKS.md, finding 1) measured context switches as
     /// the main cost on 2 cores and 1.3–1.7× the throughput with this on. The runtime reads the variable
     /// once, when the first socket does async I/O — nothing has yet at this point. An explicit setting
     /// in the environment (e.g. =0) wins.
