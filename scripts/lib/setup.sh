@@ -29,12 +29,24 @@ sg_install_packages() {
 # Open vSwitch without its kernel module: ovsdb-server + ovs-vswitchd, bridges
 # must use datapath_type=netdev (see shared/design/FIELD-NOTES.md).
 sg_start_ovs() {
-  if ! timeout 5 ovs-vsctl --timeout=3 show >/dev/null 2>&1; then
-    sg_log "starting Open vSwitch daemons (userspace datapath)"
-    /usr/share/openvswitch/scripts/ovs-ctl start --system-id=random --no-monitor >/dev/null 2>&1 || \
-      /usr/share/openvswitch/scripts/ovs-ctl start --system-id=random >/dev/null
-    timeout 10 ovs-vsctl --timeout=5 show >/dev/null
-  fi
+  timeout 5 ovs-vsctl --timeout=3 show >/dev/null 2>&1 && return 0
+  sg_log "starting Open vSwitch daemons (userspace datapath)"
+  local rundir=/var/run/openvswitch attempt daemon pidfile
+  for attempt in 1 2 3; do
+    # Daemons that were killed (not stopped) leave pidfiles behind, and ovs-ctl then gives up
+    # trying to reach them: drop pidfiles whose process is gone.
+    for daemon in ovsdb-server ovs-vswitchd; do
+      pidfile="$rundir/$daemon.pid"
+      if [[ -f "$pidfile" ]] && ! kill -0 "$(cat "$pidfile" 2>/dev/null)" 2>/dev/null; then
+        rm -f "$pidfile"
+      fi
+    done
+    /usr/share/openvswitch/scripts/ovs-ctl start --system-id=random --no-monitor >/dev/null 2>&1 || true
+    timeout 10 ovs-vsctl --timeout=5 show >/dev/null 2>&1 && return 0
+    sleep 1
+  done
+  sg_log "Open vSwitch did not start (see /var/log/openvswitch/)"
+  return 1
 }
 
 sg_build() {
