@@ -46,6 +46,8 @@ public class PropertyTests
         from signature in Bytes(1, 520)
         from pcrs in Gen.NonEmptyListOf(Bytes(1, 64)).Select(l => l.Take(12).Select(b => (ReadOnlyMemory<byte>)b).ToArray())
         from proof in Bytes(32, 32)
+        // Only EVIDENCE that fits one frame is a valid message; the size limit has tests of its own.
+        where Limits.EvidenceLength(attest.Length, signature.Length, pcrs.Select(p => p.Length)) <= Limits.MaxMessageLength
         select (AttestationMessage)new Evidence(session, attest, signature, pcrs, proof),
         from reason in Reason
         from session in ReasonCodes.KindOf(reason) == VerdictKind.Denied ? AnySession : Session

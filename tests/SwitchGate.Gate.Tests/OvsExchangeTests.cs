@@ -47,7 +47,7 @@ public sealed class OvsExchangeTests : IDisposable
 
     private static async Task<T> NextAsync<T>(BlockingCollection<AttestationMessage> messages) where T : AttestationMessage
     {
-        var message = await Task.Run(() => messages.TryTake(out var m, TimeSpan.FromSeconds(5)) ? m : null);
+        var message = await Task.Run(() => messages.TryTake(out var m, TimeSpan.FromSeconds(15)) ? m : null);
         return message as T ?? throw new Xunit.Sdk.XunitException($"expected {typeof(T).Name}, got {message?.ToString() ?? "nothing"}");
     }
 
@@ -81,6 +81,8 @@ public sealed class OvsExchangeTests : IDisposable
         _capture.BeginErrorReadLine();
         _capture.BeginOutputReadLine();
         await ready.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        // "Capturing on" comes before dumpcap really captures (see the integration tests' wire check).
+        await Task.Delay(1000);
 
         Inject(_node.Hello());
         var challenge = await NextAsync<Challenge>(received);
