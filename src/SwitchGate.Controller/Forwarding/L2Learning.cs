@@ -209,34 +209,20 @@ public sealed class L2Learning : ISwitchApp
 
     private void AddFlows(MacAddress mac, uint port, ulong cookie, List<OfpMessage> output)
     {
-        output.Add(new FlowMod
+        var learnedSource = new FlowMod
         {
             Cookie = cookie,
             TableId = EthSrcTable,
             Command = FlowModCommand.Add,
             IdleTimeout = _options.IdleTimeoutSeconds,
             Priority = LearnedPriority,
-            BufferId = OfpBuffer.NoBuffer,
-            OutPort = OfpPort.Any,
-            OutGroup = OfpGroup.Any,
             Flags = FlowModFlags.SendFlowRem,
             Match = new Match([Oxm.InPort(port), Oxm.EthSrc(mac)]),
             Instructions = GotoEthDst,
-        });
-        output.Add(new FlowMod
-        {
-            Cookie = cookie,
-            TableId = EthDstTable,
-            Command = FlowModCommand.Add,
-            IdleTimeout = _options.IdleTimeoutSeconds,
-            Priority = LearnedPriority,
-            BufferId = OfpBuffer.NoBuffer,
-            OutPort = OfpPort.Any,
-            OutGroup = OfpGroup.Any,
-            Flags = FlowModFlags.SendFlowRem,
-            Match = new Match([Oxm.EthDst(mac)]),
-            Instructions = OutputInstructions(port),
-        });
+        };
+        output.Add(learnedSource);
+        // The destination flow differs only in its table, match and instructions.
+        output.Add(learnedSource with { TableId = EthDstTable, Match = new Match([Oxm.EthDst(mac)]), Instructions = OutputInstructions(port) });
     }
 
     /// <summary>Deletes both flows of one installation: the cookie is unique to it, in every table (OFPTT_ALL).</summary>
