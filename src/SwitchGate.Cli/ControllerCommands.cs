@@ -95,6 +95,9 @@ internal static class ControllerCommands
                 var gateProblems = gate.Validate();
                 if (!Directory.Exists(directory))
                     gateProblems = [.. gateProblems, $"enrolment directory '{directory}' does not exist"];
+                // Last, so that a refused setting creates no audit log file.
+                if (gateProblems.Count == 0 && CannotAppend(gate.AuditLogPath) is { } auditProblem)
+                    gateProblems = [.. gateProblems, auditProblem];
                 if (gateProblems.Count > 0)
                     return Fail(string.Join("; ", gateProblems));
             }
@@ -142,6 +145,20 @@ internal static class ControllerCommands
             return 0;
         });
         return run;
+    }
+
+    /// <summary>Opens the audit log for appending once, so a bad path is one clear line before anything listens.</summary>
+    private static string? CannotAppend(string path)
+    {
+        try
+        {
+            using var _ = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return $"--audit-log: cannot append to '{path}': {ex.Message}";
+        }
     }
 
     /// <summary>

@@ -15,6 +15,7 @@ public sealed class ControllerGateOptionsTests
     [InlineData("lease 0s", "--enrolments", "/tmp", "--audit-log", "/tmp/sg-never-written.jsonl", "--lease", "0")]
     [InlineData("nonce lifetime", "--enrolments", "/tmp", "--audit-log", "/tmp/sg-never-written.jsonl", "--lease", "4", "--nonce-lifetime", "4")]
     [InlineData("meter rate", "--enrolments", "/tmp", "--audit-log", "/tmp/sg-never-written.jsonl", "--meter-rate", "0")]
+    [InlineData("--audit-log: cannot append", "--enrolments", "/tmp", "--audit-log", "/nonexistent/switchgate/audit.jsonl")]
     public async Task A_bad_gate_setting_is_refused_in_one_line_with_exit_2(string problem, params string[] args)
     {
         var result = await Run(args);
