@@ -2,7 +2,7 @@ using System.Buffers;
 
 namespace SwitchGate.OpenFlow.Tests;
 
-/// <summary>Every message of ../shared/conformance/openflow13: decode, compare with its JSON, re-encode, truncate.</summary>
+/// <summary>Every message of the conformance corpus tests/data/openflow13: decode, compare with its JSON, re-encode, truncate.</summary>
 public class ConformanceTests
 {
     public static TheoryData<string> Files => Corpus.All();

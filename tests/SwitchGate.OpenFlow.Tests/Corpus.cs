@@ -1,6 +1,9 @@
 namespace SwitchGate.OpenFlow.Tests;
 
-/// <summary>Finds the shared conformance corpus: &lt;repo&gt;/../shared/conformance/openflow13, where &lt;repo&gt; holds SwitchGate.sln.</summary>
+/// <summary>
+/// Finds the OpenFlow 1.3 conformance corpus kept in the repository: &lt;repo&gt;/tests/data/openflow13
+/// (Apache-2.0 data from the Ryu project, see its README.md and LICENSE), where &lt;repo&gt; holds SwitchGate.sln.
+/// </summary>
 public static class Corpus
 {
     private static readonly Lazy<string> LazyDirectory = new(Locate);
@@ -36,13 +39,13 @@ public static class Corpus
         {
             if (File.Exists(Path.Combine(dir.FullName, "SwitchGate.sln")))
             {
-                var corpus = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "conformance", "openflow13"));
+                var corpus = Path.Combine(dir.FullName, "tests", "data", "openflow13");
                 if (System.IO.Directory.Exists(Path.Combine(corpus, "packet")))
                 {
                     return corpus;
                 }
 
-                throw new InvalidOperationException($"OpenFlow conformance corpus not found at {corpus} (expected beside the repository {dir.FullName} as ../shared/conformance/openflow13)");
+                throw new InvalidOperationException($"OpenFlow conformance corpus not found at {corpus} (expected in the repository {dir.FullName} as tests/data/openflow13)");
             }
         }
 
