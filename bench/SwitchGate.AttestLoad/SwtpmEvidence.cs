@@ -88,7 +88,7 @@ internal sealed class SwtpmEvidence : IDisposable
         AkPublic = Tpm2bPublic.ToBytes(ak.Public);
         Golden = (await _tpm.PcrReadAsync(Selection)).Values;
         _sealed = await _tpm.SealAsync(SrkHandle, Secret, Selection, Golden);
-        // swtpm reports clockInfo.safe = 0 for about 2 s after it starts (FIELD-NOTES); the gate rightly refuses
+        // swtpm reports clockInfo.safe = 0 for about 2 s after it starts (docs/tool-notes.md); the gate rightly refuses
         // such quotes (ClockUnsafe), so wait until the TPM says safe.
         while (!TpmsAttest.Parse((await _tpm.QuoteAsync(AkHandle, new byte[32], Selection)).Attest).ClockInfo.Safe)
         {

@@ -23,11 +23,55 @@ sg_install_packages() {
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
-  command -v dotnet >/dev/null || { sg_log "dotnet SDK not found on PATH"; exit 1; }
+  sg_install_dotnet || exit 1
+}
+
+# True when `dotnet` (or PREFIX/…/dotnet) runs and lists a .NET 10 SDK (global.json rolls forward
+# to any 10.0.x feature band).
+sg_have_dotnet_sdk() {
+  local dotnet="${1:-dotnet}"
+  command -v "$dotnet" >/dev/null 2>&1 && "$dotnet" --list-sdks 2>/dev/null | grep -q '^10\.'
+}
+
+# The .NET 10 SDK when `dotnet` is missing. Of the registries reachable from our machines (Debian,
+# NuGet, npm) only an APT source can carry a whole SDK: Debian 12 itself does not package .NET, but
+# Ubuntu (universe, package dotnet-sdk-10.0) and Microsoft's package feed for Debian do, under that
+# name. NuGet has the runtime and targeting packs but not the SDK (MSBuild's SDK targets, the CLI),
+# and npm has none. Without such a source this fails with a message saying so.
+#   sg_install_dotnet           install system-wide with apt-get (no-op when the SDK is there)
+#   sg_install_dotnet PREFIX    only download the packages and unpack them below PREFIX, leaving the
+#                               system untouched (used to test this path); prints PREFIX's dotnet
+sg_install_dotnet() {
+  local prefix="${1:-}" package="${SG_DOTNET_APT_PACKAGE:-dotnet-sdk-10.0}" candidate
+  if [[ -z "$prefix" ]] && sg_have_dotnet_sdk; then return 0; fi
+  candidate="$(apt-cache policy "$package" 2>/dev/null | awk '/Candidate:/ {print $2}')"
+  if [[ -z "$candidate" || "$candidate" == "(none)" ]]; then
+    apt-get update -qq >/dev/null 2>&1 || true
+    candidate="$(apt-cache policy "$package" 2>/dev/null | awk '/Candidate:/ {print $2}')"
+  fi
+  if [[ -z "$candidate" || "$candidate" == "(none)" ]]; then
+    sg_log "the .NET 10 SDK is missing and no APT source offers $package (Debian 12 does not package .NET;"
+    sg_log "add Microsoft's package feed for Debian, or install the SDK so that 'dotnet' is on PATH)"
+    return 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  if [[ -z "$prefix" ]]; then
+    sg_log "installing $package $candidate"
+    apt-get install -y -qq --no-install-recommends "$package" >/dev/null
+    sg_have_dotnet_sdk || { sg_log "$package installed but 'dotnet --list-sdks' shows no 10.0 SDK"; return 1; }
+    return 0
+  fi
+  local debs="$prefix/debs" deb
+  mkdir -p "$debs" "$prefix/root"
+  # --download-only resolves the dependencies this machine lacks without installing anything.
+  apt-get install -y -qq --no-install-recommends --download-only --reinstall \
+    -o Dir::Cache::archives="$debs" -o Debug::NoLocking=1 -o APT::Sandbox::User=root "$package" >/dev/null
+  for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$prefix/root"; done
+  find "$prefix/root" -name dotnet -type f -perm -u+x -print -quit
 }
 
 # Open vSwitch without its kernel module: ovsdb-server + ovs-vswitchd, bridges
-# must use datapath_type=netdev (see shared/design/FIELD-NOTES.md).
+# must use datapath_type=netdev (docs/topology.md).
 sg_start_ovs() {
   timeout 5 ovs-vsctl --timeout=3 show >/dev/null 2>&1 && return 0
   sg_log "starting Open vSwitch daemons (userspace datapath)"

@@ -19,7 +19,7 @@ public static class AttestationProof
     /// </summary>
     public static ReadOnlySpan<byte> DepartLabel => "DEPART"u8;
 
-    /// <summary>proof = HMAC-SHA256(secret, nonce ‖ session ‖ clean MAC) (SYSTEM.md "Attestation exchange").</summary>
+    /// <summary>proof = HMAC-SHA256(secret, nonce ‖ session ‖ clean MAC) (docs/architecture.md "The attestation exchange").</summary>
     public static byte[] ComputeEvidenceProof(ReadOnlySpan<byte> secret, ReadOnlySpan<byte> nonce, ulong sessionId, PhysicalAddress cleanMac)
     {
         Span<byte> input = stackalloc byte[EvidenceInputLength];

@@ -151,7 +151,7 @@ public sealed class SealingTests(SwtpmFixture swtpm) : IClassFixture<SwtpmFixtur
             await EnsureSrkAsync(tpm);
             sealedObject = await tpm.SealAsync(SrkHandle, secret, Pcrs);
         }
-        // Power cycles without Shutdown count as dictionary-attack failures (FIELD-NOTES); noDA objects ignore them.
+        // Power cycles without Shutdown count as dictionary-attack failures (docs/tool-notes.md); noDA objects ignore them.
         for (int i = 0; i < 4; i++)
         {
             await Transport.SwtpmControl.InitAsync("127.0.0.1", swtpm.ControlPort);

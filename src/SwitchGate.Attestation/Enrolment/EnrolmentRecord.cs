@@ -29,7 +29,7 @@ public sealed record PcrBankSelection(string Hash, IReadOnlyList<int> Pcrs)
 public sealed record GoldenSet(string Name, IReadOnlyDictionary<int, byte[]> Values);
 
 /// <summary>
-/// What an operator enrols for one boot server (../shared/design/SYSTEM.md "Enrolment"): where it is
+/// What an operator enrols for one boot server (docs/architecture.md "Enrolment"): where it is
 /// plugged in, its two addresses, its attestation key, the PCRs that define clean mode and their
 /// golden values, and the secret sealed to them. The JSON form is the file the agent's
 /// <c>enrol</c> step writes and the controller reads; see docs/enrolment.md.

@@ -46,7 +46,7 @@ public sealed record TpmEndpoint(string? Host, int Port, string? DevicePath)
 
     /// <summary>
     /// The test rack's emulated reboot of the TPM: an orderly Shutdown(CLEAR) first (an unorderly power cycle
-    /// counts as a dictionary-attack failure, FIELD-NOTES), the control channel's power cycle (CMD_INIT), then
+    /// counts as a dictionary-attack failure, docs/tool-notes.md), the control channel's power cycle (CMD_INIT), then
     /// Startup(CLEAR), which resets the PCRs and increments resetCount (TPM 2.0 Part 1, §36.5 "TPM Reset").
     /// </summary>
     public async Task PowerCycleAsync(CancellationToken ct = default)

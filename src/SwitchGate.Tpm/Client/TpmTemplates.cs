@@ -10,7 +10,7 @@ public static class TpmTemplates
 
     /// <summary>
     /// Attestation keys: restricted signing keys that never leave the TPM. noDA because an unorderly power
-    /// cycle counts as a dictionary-attack failure (FIELD-NOTES) and the AK has an empty authValue anyway.
+    /// cycle counts as a dictionary-attack failure (docs/tool-notes.md) and the AK has an empty authValue anyway.
     /// </summary>
     private const TpmaObject AttestationAttributes = TpmaObject.FixedTpm | TpmaObject.FixedParent | TpmaObject.SensitiveDataOrigin
         | TpmaObject.UserWithAuth | TpmaObject.NoDa | TpmaObject.Restricted | TpmaObject.Sign;
