@@ -9,6 +9,7 @@ namespace SwitchGate.Attestation.Tests;
 /// a full exchange must decode field by field with no malformed or expert-error items, and
 /// deliberately broken frames must be flagged.
 /// </summary>
+[Trait("Requires", "tshark")]
 public sealed class DissectorTests : IDisposable
 {
     private static readonly PhysicalAddress Controller = AttestationFrame.DefaultControllerSource;

@@ -9,6 +9,7 @@ using SwitchGate.Tpm.Verification;
 namespace SwitchGate.BootAgent.Tests;
 
 /// <summary>The agent's TPM side on a real swtpm: measured launch, enrolment, unseal, quote, the dirty mark and reboots.</summary>
+[Trait("Requires", "swtpm")]
 public sealed class AgentTpmTests : IClassFixture<AgentTpmTests.TpmFixture>, IDisposable
 {
     public sealed class TpmFixture : IDisposable

@@ -4,6 +4,7 @@ using SwitchGate.BootAgent.Core;
 namespace SwitchGate.BootAgent.Tests;
 
 /// <summary>The command line's exit codes on a real swtpm: every refusal is one line and a documented code, never a crash.</summary>
+[Trait("Requires", "swtpm")]
 public sealed class CommandLineTests : IClassFixture<CommandLineTests.TpmFixture>, IDisposable
 {
     public sealed class TpmFixture : IDisposable

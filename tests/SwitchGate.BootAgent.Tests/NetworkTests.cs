@@ -9,6 +9,8 @@ namespace SwitchGate.BootAgent.Tests;
 /// controller in the other. Full cycle: attest → admitted → renewal → depart → revoked → dirty MAC, then the
 /// emulated reboot → admitted again → standalone depart.
 /// </summary>
+[Trait("Requires", "root")]
+[Trait("Requires", "swtpm")]
 public sealed class NetworkTests : IDisposable
 {
     private const string CleanMac = "02:00:00:00:01:01";

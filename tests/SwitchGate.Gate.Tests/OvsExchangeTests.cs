@@ -10,6 +10,9 @@ namespace SwitchGate.Gate.Tests;
 /// port (ovs-ofctl packet-out through the OpenFlow tables, so they take the table-0 meter → CONTROLLER path),
 /// and the controller's answers leave on that port, where tshark captures them.
 /// </summary>
+[Trait("Requires", "root")]
+[Trait("Requires", "ovs")]
+[Trait("Requires", "tshark")]
 public sealed class OvsExchangeTests : IDisposable
 {
     private readonly string _bridge = $"sgx{Environment.ProcessId % 10000:x4}{Random.Shared.Next(0x100):x2}";

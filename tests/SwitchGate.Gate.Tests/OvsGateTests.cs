@@ -11,6 +11,8 @@ namespace SwitchGate.Gate.Tests;
 /// admission, renewal, revocation and enrolment batches, each confirmed by a barrier without an ERROR.
 /// Needs root and a running ovsdb/ovs-vswitchd (as the integration tests do); the bridge is removed by name.
 /// </summary>
+[Trait("Requires", "root")]
+[Trait("Requires", "ovs")]
 public sealed class OvsGateTests : IDisposable
 {
     private readonly string _bridge = $"sggt{Environment.ProcessId % 10000:x4}{Random.Shared.Next(0x100):x2}";

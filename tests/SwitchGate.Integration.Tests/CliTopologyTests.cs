@@ -41,6 +41,8 @@ public class CliTopologyTests
         }
     }
 
+    [Trait("Requires", "root")]
+    [Trait("Requires", "ovs")]
     [Theory]
     [InlineData("TERM")]
     [InlineData("INT")]
@@ -64,6 +66,8 @@ public class CliTopologyTests
         Assert.False(File.Exists($"/run/switchgate/topology/{prefix}.lock"));
     }
 
+    [Trait("Requires", "root")]
+    [Trait("Requires", "ovs")]
     [Fact]
     public async Task Down_cleans_up_after_a_killed_up()
     {
@@ -86,6 +90,8 @@ public class CliTopologyTests
         Assert.Equal(1, (await Cli("topology", "down", prefix)).ExitCode);
     }
 
+    [Trait("Requires", "root")]
+    [Trait("Requires", "ovs")]
     [Fact]
     public async Task Demo_pings_both_ways_through_the_controller_and_reports_pass()
     {

@@ -8,6 +8,8 @@ namespace SwitchGate.Integration.Tests;
 /// hosts: forwarding happens only through its flows; the switch is fail-secure while it is down;
 /// after a restart the switch reconnects, is cold-started, and forwards again.
 /// </summary>
+[Trait("Requires", "root")]
+[Trait("Requires", "ovs")]
 public class ControllerRackTests
 {
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(30);

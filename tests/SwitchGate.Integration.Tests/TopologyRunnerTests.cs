@@ -3,6 +3,8 @@ using SwitchGate.Topology;
 namespace SwitchGate.Integration.Tests;
 
 /// <summary>The runner against real namespaces and a real OVS userspace datapath, without a controller.</summary>
+[Trait("Requires", "root")]
+[Trait("Requires", "ovs")]
 public class TopologyRunnerTests
 {
     [Fact]

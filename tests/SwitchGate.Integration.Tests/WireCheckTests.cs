@@ -5,6 +5,9 @@ using SwitchGate.Topology;
 namespace SwitchGate.Integration.Tests;
 
 /// <summary>Item 8: Wireshark's OpenFlow dissector finds nothing wrong in a real controller-switch conversation.</summary>
+[Trait("Requires", "root")]
+[Trait("Requires", "ovs")]
+[Trait("Requires", "tshark")]
 public class WireCheckTests
 {
     // ofp_type values, OpenFlow 1.3.5 §7.1 (enum ofp_type).

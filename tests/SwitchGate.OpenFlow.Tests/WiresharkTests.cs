@@ -9,6 +9,7 @@ namespace SwitchGate.OpenFlow.Tests;
 /// dissected by Wireshark's OpenFlow 1.3 dissector (tshark); it must recognise every message type and flag nothing
 /// as malformed.
 /// </summary>
+[Trait("Requires", "tshark")]
 public class WiresharkTests
 {
     internal static IReadOnlyList<OfpMessage> Samples()

@@ -8,6 +8,10 @@ namespace SwitchGate.Rack.Tests;
 /// inside its namespace while the real agent attests and departs through OVS and the gate, then decodes the
 /// capture with the dissector. The attestation tests' pcap is written by our codec; this one is not.
 /// </summary>
+[Trait("Requires", "root")]
+[Trait("Requires", "ovs")]
+[Trait("Requires", "swtpm")]
+[Trait("Requires", "tshark")]
 public sealed class CapturedExchangeTests
 {
     [Fact]

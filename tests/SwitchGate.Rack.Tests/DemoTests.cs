@@ -4,6 +4,9 @@ using SwitchGate.Topology;
 namespace SwitchGate.Rack.Tests;
 
 /// <summary>`switchgate demo` on topology/rack.yaml (what scripts/demo runs): the report passes, and nothing is left behind, also when stopped half-way.</summary>
+[Trait("Requires", "root")]
+[Trait("Requires", "ovs")]
+[Trait("Requires", "swtpm")]
 public sealed partial class DemoTests
 {
     [GeneratedRegex(@"rack up \(run (sg[0-9a-f]{4})\).*?swtpm pid (\d+).*?swtpm pid (\d+)")]

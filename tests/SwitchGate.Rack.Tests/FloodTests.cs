@@ -7,6 +7,9 @@ using SwitchGate.Topology;
 namespace SwitchGate.Rack.Tests;
 
 /// <summary>A HELLO flood from one port: the per-port meter caps what reaches the controller; another node still gets admitted.</summary>
+[Trait("Requires", "root")]
+[Trait("Requires", "ovs")]
+[Trait("Requires", "swtpm")]
 public sealed class FloodTests
 {
     [Fact]

@@ -1,6 +1,9 @@
 namespace SwitchGate.Rack.Tests;
 
 /// <summary>The whole life of a boot server on the rack: enrol → attest → admitted → depart → blocked → reboot → admitted again.</summary>
+[Trait("Requires", "root")]
+[Trait("Requires", "ovs")]
+[Trait("Requires", "swtpm")]
 public sealed class HappyPathTests
 {
     [Fact]

@@ -3,6 +3,9 @@ using System.Diagnostics;
 namespace SwitchGate.Rack.Tests;
 
 /// <summary>Attacks on the life around an admission: a dead controller, a rebooted node (the HELLO flood is FloodTests).</summary>
+[Trait("Requires", "root")]
+[Trait("Requires", "ovs")]
+[Trait("Requires", "swtpm")]
 public sealed class LifecycleAttackTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(40);

@@ -8,6 +8,9 @@ namespace SwitchGate.Rack.Tests;
 /// Attacks on the attestation exchange itself, end to end on the rack (OVS, swtpm, the real agent, the gate):
 /// each must end in a denial (or silence) and no admission flow in the switch.
 /// </summary>
+[Trait("Requires", "root")]
+[Trait("Requires", "ovs")]
+[Trait("Requires", "swtpm")]
 public sealed class ProtocolAttackTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(40);

@@ -4,6 +4,9 @@ using SwitchGate.Attestation;
 namespace SwitchGate.Rack.Tests;
 
 /// <summary>Attacks on the switch pipeline (table 0) with spoofed MACs and attestation frames from the wrong port.</summary>
+[Trait("Requires", "root")]
+[Trait("Requires", "ovs")]
+[Trait("Requires", "swtpm")]
 public sealed class SwitchAttackTests
 {
     private const string ForeignMac = "02:00:00:00:0e:01";

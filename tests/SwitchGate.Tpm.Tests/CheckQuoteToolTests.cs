@@ -8,6 +8,8 @@ namespace SwitchGate.Tpm.Tests;
 /// The `switchgate tpm checkquote` logic on files written by tpm2-tools (tpm2_create/tpm2_quote against swtpm):
 /// 0 valid, 1 failed check named in one line, 2 unusable input.
 /// </summary>
+[Trait("Requires", "swtpm")]
+[Trait("Requires", "tpm2-tools")]
 public sealed class CheckQuoteToolTests : IClassFixture<SwtpmFixture>
 {
     private readonly SwtpmFixture _swtpm;

@@ -7,6 +7,7 @@ using SwitchGate.Tpm.Structures;
 namespace SwitchGate.Tpm.Tests;
 
 /// <summary>The basic commands against a real swtpm.</summary>
+[Trait("Requires", "swtpm")]
 public sealed class ClientCommandTests(SwtpmFixture swtpm) : IClassFixture<SwtpmFixture>
 {
     [Fact]

@@ -10,6 +10,8 @@ namespace SwitchGate.Tpm.Tests;
 /// ours, and one attack per verifier check. The last three attacks are accepted by tpm2_checkquote 5.4 and
 /// rejected by ours: that is the "stricter than tpm2-tools" property.
 /// </summary>
+[Trait("Requires", "swtpm")]
+[Trait("Requires", "tpm2-tools")]
 public sealed class QuoteInteropTests(SwtpmFixture swtpm) : IClassFixture<SwtpmFixture>
 {
     private static readonly TpmlPcrSelection Selection = TpmlPcrSelection.Parse("sha256:16,23");

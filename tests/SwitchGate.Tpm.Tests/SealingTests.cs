@@ -8,6 +8,8 @@ using SwitchGate.Tpm.Verification;
 namespace SwitchGate.Tpm.Tests;
 
 /// <summary>Sealing to PCRs: interop with tpm2_createpolicy/tpm2_create/tpm2_unseal and behaviour across extend and reboot.</summary>
+[Trait("Requires", "swtpm")]
+[Trait("Requires", "tpm2-tools")]
 public sealed class SealingTests(SwtpmFixture swtpm) : IClassFixture<SwtpmFixture>
 {
     private const uint SrkHandle = 0x8100_0101;
