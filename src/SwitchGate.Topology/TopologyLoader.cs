@@ -51,6 +51,7 @@ public static partial class TopologyLoader
 
     public static TopologySpec Load(string yaml, string source)
     {
+        CheckPrintable(yaml, source);
         var stream = new YamlStream();
         try
         {
@@ -60,9 +61,49 @@ public static partial class TopologyLoader
         {
             throw new TopologyFileException(source, e.Start.Line, e.Start.Column, $"not valid YAML: {e.Message}", e);
         }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // Found by fuzzing: YamlDotNet's scanner throws InvalidOperationException on some malformed plain
+            // scalars, and its node loader ArgumentException on an empty implicit key ("a:\n  : b"), instead of a
+            // YamlException. Only the library runs inside this try: either is a defect of the file.
+            throw new TopologyFileException(source, 0, 0, $"not valid YAML: {e.Message}", e);
+        }
         if (stream.Documents.Count != 1)
             throw new TopologyFileException(source, 0, 0, $"expected one YAML document, found {stream.Documents.Count}");
         return new Reader(source).Read(stream.Documents[0].RootNode);
+    }
+
+    /// <summary>
+    /// YAML 1.2 §5.1: a stream holds printable characters only; C0 controls other than tab, LF and CR (and DEL,
+    /// C1 controls, surrogates, U+FFFE/U+FFFF) are refused here, with their position, before the parser sees them.
+    /// </summary>
+    private static void CheckPrintable(string yaml, string source)
+    {
+        int line = 1, column = 1;
+        for (var i = 0; i < yaml.Length; i++)
+        {
+            var c = yaml[i];
+            var printable = c is '\t' or '\n' or '\r' or '\u0085' or (>= '\u0020' and <= '\u007E') or (>= '\u00A0' and <= '\uD7FF')
+                or (>= '\uE000' and <= '\uFFFD')
+                || (char.IsHighSurrogate(c) && i + 1 < yaml.Length && char.IsLowSurrogate(yaml[i + 1]));
+            if (!printable)
+            {
+                throw new TopologyFileException(source, line, column, $"character U+{(int)c:X4} is not allowed in YAML");
+            }
+            if (char.IsHighSurrogate(c))
+            {
+                i++;
+            }
+            if (c == '\n')
+            {
+                line++;
+                column = 1;
+            }
+            else
+            {
+                column++;
+            }
+        }
     }
 
     private sealed class Reader(string source)

@@ -64,4 +64,15 @@ public class EnrolmentRecordTests
         Assert.Throws<EnrolmentFormatException>(() => EnrolmentRecord.FromJson("[1]"u8));
         Assert.Throws<EnrolmentFormatException>(() => EnrolmentRecord.FromJson("{"u8));
     }
+
+    /// <summary>Fuzzing finding (scripts/fuzz enrolment): invalid UTF-8 inside a string escaped as InvalidOperationException.</summary>
+    [Fact]
+    public void Invalid_utf8_is_an_enrolment_error()
+    {
+        var json = Sample().ToJson();
+        var at = Encoding.UTF8.GetString(json).IndexOf("bs1", StringComparison.Ordinal);
+        json[at + 1] = 0xC3;
+        var e = Assert.Throws<EnrolmentFormatException>(() => EnrolmentRecord.FromJson(json));
+        Assert.Contains("not UTF-8", e.Message);
+    }
 }

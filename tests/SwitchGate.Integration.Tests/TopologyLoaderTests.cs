@@ -104,6 +104,27 @@ public class TopologyLoaderTests
         Assert.StartsWith($"t.yaml:{line}:", e.Message);
     }
 
+    /// <summary>
+    /// Fuzzing finding (scripts/fuzz topology): a control character inside a plain scalar made YamlDotNet's scanner
+    /// throw InvalidOperationException instead of a YAML error.
+    /// </summary>
+    [Fact]
+    public void Rejects_control_characters_with_their_position()
+    {
+        var e = Rejects(Valid.Replace("ip: 10.0.0.2/24", "ip: 10.0.\u0002.2/24"));
+        Assert.Contains("U+0002", e.Reason);
+        Assert.Equal(12, e.Line);
+        Rejects("name: t\nswitches:\n  - name: s\u0000F, port: 1\n");
+    }
+
+    /// <summary>Fuzzing finding (scripts/fuzz topology): an empty implicit key made YamlDotNet throw ArgumentException.</summary>
+    [Fact]
+    public void Rejects_an_empty_implicit_key_as_invalid_yaml()
+    {
+        Assert.Contains("not valid YAML", Rejects("name: t\nswitches:\n  : s1, port: 1 }\n").Message);
+        Assert.Contains("not valid YAML", Rejects("a:\n  : b\n").Message);
+    }
+
     [Fact]
     public void Rejects_a_host_without_a_link()
     {

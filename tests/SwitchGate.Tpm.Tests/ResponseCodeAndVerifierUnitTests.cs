@@ -27,6 +27,20 @@ public sealed class ResponseCodeAndVerifierUnitTests
         Assert.Equal(session, rc.SessionIndex);
     }
 
+    /// <summary>
+    /// Fuzzing finding (scripts/fuzz tpm-public): an AK whose nameAlg cannot be hashed loaded, and only computing its
+    /// Name (for the qualifiedSigner check) failed later; now it is refused when the key is loaded.
+    /// </summary>
+    [Fact]
+    public void An_ak_whose_name_cannot_be_computed_is_refused_at_load()
+    {
+        using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var q = ecdsa.ExportParameters(false).Q;
+        var area = TpmTemplates.EccAttestationKey() with { UniqueX = q.X!, UniqueY = q.Y!, NameAlg = TpmAlgId.Xor };
+        var e = Assert.Throws<TpmFormatException>(() => AttestationKey.FromTpm2bPublic(Tpm2bPublic.ToBytes(area)));
+        Assert.Contains("not supported", e.Message);
+    }
+
     [Fact]
     public void Retryable_codes_are_exactly_retry_yielded_testing()
     {

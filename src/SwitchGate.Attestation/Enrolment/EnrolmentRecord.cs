@@ -136,6 +136,10 @@ public sealed record EnrolmentRecord
     /// <summary>Parses and validates one record; any defect is an <see cref="EnrolmentFormatException"/>.</summary>
     public static EnrolmentRecord FromJson(ReadOnlySpan<byte> json)
     {
+        // RFC 8259 §8.1: JSON text is UTF-8. JsonDocument only checks string contents when they are read, and then
+        // throws InvalidOperationException (found by fuzzing), so invalid UTF-8 is refused here first.
+        if (!System.Text.Unicode.Utf8.IsValid(json))
+            throw new EnrolmentFormatException("not valid JSON: the file is not UTF-8");
         JsonDocument doc;
         try
         {

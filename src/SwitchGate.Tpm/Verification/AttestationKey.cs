@@ -30,6 +30,9 @@ public sealed class AttestationKey : IDisposable
         const TpmaObject required = TpmaObject.Restricted | TpmaObject.Sign;
         if ((publicArea.ObjectAttributes & required) != required || (publicArea.ObjectAttributes & TpmaObject.Decrypt) != 0)
             throw new TpmFormatException($"the AK is not a restricted signing key (attributes 0x{(uint)publicArea.ObjectAttributes:X8})");
+        // The verifier compares qualifiedSigner with the key's Name: a nameAlg we cannot hash is refused now, at
+        // enrolment, not at the first quote (found by fuzzing).
+        publicArea.ComputeName();
         return new AttestationKey(publicArea.ToDotNetKey(), publicArea);
     }
 
