@@ -8,7 +8,7 @@ export SG_ROOT
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 SG_APT_PACKAGES=(openvswitch-switch openvswitch-testcontroller swtpm swtpm-tools tpm2-tools
-  tshark iproute2 iputils-ping libpcap0.8 procps ethtool)
+  tshark iproute2 iputils-ping libpcap0.8 procps ethtool afl++)
 
 sg_log() { printf '[switchgate] %s\n' "$*" >&2; }
 

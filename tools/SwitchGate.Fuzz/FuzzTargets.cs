@@ -1,0 +1,217 @@
+using System.Buffers;
+using System.Text;
+using SwitchGate.Attestation;
+using SwitchGate.Attestation.Enrolment;
+using SwitchGate.OpenFlow;
+using SwitchGate.Topology;
+using SwitchGate.Tpm.Marshalling;
+using SwitchGate.Tpm.Structures;
+using SwitchGate.Tpm.Verification;
+
+namespace SwitchGate.Fuzz;
+
+/// <summary>A parser under fuzz: feeds one input; returns normally when the parser accepted or rejected it the documented way.</summary>
+public sealed record FuzzTarget(string Name, string Description, string[] InstrumentedAssemblies, Action<byte[]> Run);
+
+/// <summary>Thrown when a parser breaks a property beyond "does not crash" (an accepted input does not re-encode to itself).</summary>
+public sealed class FuzzPropertyException(string message) : Exception(message);
+
+/// <summary>
+/// One target per parser that takes bytes from outside. Each catches only the parser's own documented exception
+/// type: anything else escaping (IndexOutOfRange, Overflow, ArgumentException, …) is a finding.
+/// </summary>
+public static class FuzzTargets
+{
+    public static readonly IReadOnlyList<FuzzTarget> All =
+    [
+        new("openflow-decode", "OfpCodec.Decode of one whole OpenFlow 1.3 message, then re-encoding of what it accepted",
+            ["SwitchGate.OpenFlow.dll"], OpenFlowDecode),
+        new("openflow-frames", "OfpFrameReader over a byte stream cut into segments (the session's read path)",
+            ["SwitchGate.OpenFlow.dll"], OpenFlowFrames),
+        new("attestation-frame", "AttestationFrame.Parse of an Ethernet frame carrying an 0x88B5 message",
+            ["SwitchGate.Attestation.dll"], AttestationFrameParse),
+        new("tpm-attest", "TPMS_ATTEST (a quote's signed bytes); accepted input must marshal back to itself",
+            ["SwitchGate.Tpm.dll"], TpmAttest),
+        new("tpm-public", "TPM2B_PUBLIC (an AK or EK public area), its Name, and the verifier's key import",
+            ["SwitchGate.Tpm.dll"], TpmPublic),
+        new("tpm-signature", "TPMT_SIGNATURE; accepted input must marshal back to itself",
+            ["SwitchGate.Tpm.dll"], TpmSignature),
+        new("enrolment", "EnrolmentRecord.FromJson (a file of the enrolment directory)",
+            ["SwitchGate.Attestation.dll"], Enrolment),
+        new("topology", "TopologyLoader.Load (a topology YAML file)",
+            ["SwitchGate.Topology.dll"], Topology),
+    ];
+
+    public static FuzzTarget? Find(string name) => All.FirstOrDefault(t => t.Name == name);
+
+    private static void OpenFlowDecode(byte[] input)
+    {
+        OfpMessage message;
+        try
+        {
+            message = OfpCodec.Decode(input);
+        }
+        catch (OpenFlowFormatException)
+        {
+            return;
+        }
+        // What the decoder accepted must be something the encoder can write (the session logs and re-sends
+        // decoded messages); the verbatim options skip only the prerequisite check a switch may violate.
+        OfpCodec.Encode(message, OfpEncodeOptions.Verbatim);
+    }
+
+    private static void OpenFlowFrames(byte[] input)
+    {
+        if (input.Length == 0)
+        {
+            return;
+        }
+        // The first byte chooses the segment size, so multi-segment headers and bodies are exercised as a
+        // socket delivers them.
+        var segmentSize = input[0] % 32 + 1;
+        var sequence = Segments(input.AsMemory(1), segmentSize);
+        try
+        {
+            var guard = 0;
+            while (OfpFrameReader.TryRead(ref sequence, out _))
+            {
+                if (++guard > input.Length)
+                {
+                    throw new FuzzPropertyException("the frame reader returned more messages than there are bytes");
+                }
+            }
+            if (sequence.Length > 0)
+            {
+                OfpFrameReader.PeekLength(sequence);
+            }
+        }
+        catch (OpenFlowFormatException)
+        {
+        }
+    }
+
+    private static void AttestationFrameParse(byte[] input)
+    {
+        try
+        {
+            var content = AttestationFrame.Parse(input);
+            AttestationCodec.Encode(content.Message);
+        }
+        catch (AttestationFormatException)
+        {
+        }
+    }
+
+    private static void TpmAttest(byte[] input)
+    {
+        TpmsAttest attest;
+        try
+        {
+            attest = TpmsAttest.Parse(input);
+        }
+        catch (TpmFormatException)
+        {
+            return;
+        }
+        if (!attest.ToBytes().AsSpan().SequenceEqual(input))
+        {
+            throw new FuzzPropertyException("TPMS_ATTEST accepted but does not marshal back to the same bytes");
+        }
+    }
+
+    private static void TpmPublic(byte[] input)
+    {
+        TpmtPublic area;
+        try
+        {
+            area = Tpm2bPublic.Parse(input);
+        }
+        catch (TpmFormatException)
+        {
+            return;
+        }
+        if (!Tpm2bPublic.ToBytes(area).AsSpan().SequenceEqual(input))
+        {
+            throw new FuzzPropertyException("TPM2B_PUBLIC accepted but does not marshal back to the same bytes");
+        }
+        try
+        {
+            area.ComputeName();
+            using var key = AttestationKey.FromPublic(area);
+        }
+        catch (TpmFormatException)
+        {
+        }
+    }
+
+    private static void TpmSignature(byte[] input)
+    {
+        TpmtSignature signature;
+        try
+        {
+            signature = TpmtSignature.Parse(input);
+        }
+        catch (TpmFormatException)
+        {
+            return;
+        }
+        if (!signature.ToBytes().AsSpan().SequenceEqual(input))
+        {
+            throw new FuzzPropertyException("TPMT_SIGNATURE accepted but does not marshal back to the same bytes");
+        }
+    }
+
+    private static void Enrolment(byte[] input)
+    {
+        try
+        {
+            var record = EnrolmentRecord.FromJson(input);
+            EnrolmentRecord.FromJson(record.ToJson());
+        }
+        catch (EnrolmentFormatException)
+        {
+        }
+    }
+
+    private static void Topology(byte[] input)
+    {
+        try
+        {
+            TopologyLoader.Load(Encoding.UTF8.GetString(input), "fuzz.yaml");
+        }
+        catch (TopologyFileException)
+        {
+        }
+    }
+
+    private static ReadOnlySequence<byte> Segments(ReadOnlyMemory<byte> bytes, int size)
+    {
+        if (bytes.Length <= size)
+        {
+            return new ReadOnlySequence<byte>(bytes);
+        }
+        var first = new Segment(bytes[..size], 0);
+        var last = first;
+        for (var at = size; at < bytes.Length; at += size)
+        {
+            last = last.Append(bytes[at..Math.Min(at + size, bytes.Length)]);
+        }
+        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
+        {
+            Memory = memory;
+            RunningIndex = runningIndex;
+        }
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory, RunningIndex + Memory.Length);
+            Next = next;
+            return next;
+        }
+    }
+}

@@ -1,0 +1,107 @@
+using System.Net.NetworkInformation;
+using System.Security.Cryptography;
+using System.Text;
+using SwitchGate.Attestation;
+using SwitchGate.Attestation.Enrolment;
+using SwitchGate.Gate.Simulation;
+using SwitchGate.OpenFlow;
+using SwitchGate.Tpm.Client;
+using SwitchGate.Tpm.Structures;
+
+namespace SwitchGate.Fuzz;
+
+/// <summary>
+/// Writes a starting corpus per target from the project's own encoders: one valid input of each kind the
+/// parser meets in operation (a whole attestation exchange with a software TPM quote, ECC and RSA public areas,
+/// an enrolment record, OpenFlow messages the controller sends and receives). The conformance corpus and the
+/// repository's topology files are added by scripts/fuzz.
+/// </summary>
+public static class SeedWriter
+{
+    public static void Write(string directory)
+    {
+        var selection = new TpmlPcrSelection(TpmAlgId.Sha256, 0, 4, 8, 9, 14);
+        using var quoter = new SoftwareQuoter(selection);
+        var nonce = RandomNumberGenerator.GetBytes(32);
+        var (attest, signature) = quoter.Quote(nonce);
+        var mac = PhysicalAddress.Parse("02-00-00-00-01-01");
+        var selectionBytes = Marshal(selection.Write);
+
+        // Attestation frames: every message type, as the agent and the controller send them.
+        const ulong session = 0x0123456789ABCDEF;
+        AttestationMessage[] messages =
+        [
+            new SwitchGate.Attestation.Hello(0, "bs1", mac),
+            new Challenge(session, nonce, selectionBytes),
+            new Evidence(session, attest, signature, quoter.PcrValues().Select(v => (ReadOnlyMemory<byte>)v).ToList(), new byte[32]),
+            Verdict.Admit(session, 30),
+            Verdict.Revoke(session, ReasonCode.ReattestationFailed, ReasonCode.PcrValuesNotGolden),
+            Verdict.Deny(0, ReasonCode.NotEnrolled),
+            new Depart(session, new byte[32]),
+        ];
+        foreach (var m in messages)
+        {
+            Put(directory, "attestation-frame", $"{m.Type}".ToLowerInvariant() + (m is Verdict v ? "-" + v.Kind : ""),
+                AttestationFrame.Build(AttestationFrame.ControllerDestination, mac, m));
+        }
+
+        // TPM structures.
+        Put(directory, "tpm-attest", "quote", attest);
+        Put(directory, "tpm-attest", "certify", new TpmsAttest
+        {
+            Magic = TpmGenerated.Value, Type = TpmSt.AttestCertify, QualifiedSigner = new byte[34], ExtraData = nonce,
+            ClockInfo = new TpmsClockInfo(1, 2, 3, true), Attested = new TpmsCertifyInfo(new byte[34], new byte[34]),
+        }.ToBytes());
+        Put(directory, "tpm-signature", "ecdsa", signature);
+        Put(directory, "tpm-signature", "rsassa", new TpmtSignature { SigAlg = TpmAlgId.RsaSsa, Hash = TpmAlgId.Sha256, Rsa = new byte[256] }.ToBytes());
+        Put(directory, "tpm-public", "ecc-ak", quoter.AkPublic);
+        using (var rsa = RSA.Create(2048))
+        {
+            var modulus = rsa.ExportParameters(false).Modulus!;
+            Put(directory, "tpm-public", "rsa-ak", Tpm2bPublic.ToBytes(TpmTemplates.RsaAttestationKey() with { Unique = modulus }));
+            Put(directory, "tpm-public", "rsa-ek", Tpm2bPublic.ToBytes(TpmTemplates.RsaEndorsementKey() with { Unique = modulus }));
+        }
+        Put(directory, "tpm-public", "ecc-ek", Tpm2bPublic.ToBytes(TpmTemplates.EccEndorsementKey()));
+        Put(directory, "tpm-public", "sealed", Tpm2bPublic.ToBytes(TpmTemplates.SealedData(new byte[32])));
+
+        // An enrolment record as the agent's enrol step writes it.
+        var record = new EnrolmentRecord
+        {
+            Node = "bs1", DatapathId = 0xA1, Port = 2, CleanMac = mac, DirtyMac = PhysicalAddress.Parse("02-00-00-00-02-01"),
+            AkPublic = quoter.AkPublic, PcrSelection = new PcrBankSelection("sha256", [0, 4, 8, 9, 14]),
+            GoldenSets = [new GoldenSet("clean", new[] { 0, 4, 8, 9, 14 }.ToDictionary(p => p, _ => new byte[32]))],
+            Secret = new byte[EnrolmentRecord.SecretLength],
+        };
+        Put(directory, "enrolment", "bs1", record.ToJson());
+
+        // OpenFlow messages of the controller's own exchange (the conformance corpus covers the rest).
+        OfpMessage[] openflow =
+        [
+            OfpCodec.Decode(Convert.FromHexString("04000010000000010001000800000010")),
+            OfpCodec.Decode(Convert.FromHexString("0400000800000002")),
+            OfpCodec.Decode(Convert.FromHexString("0402000c00000003cafebabe")),
+        ];
+        for (var i = 0; i < openflow.Length; i++)
+        {
+            var bytes = OfpCodec.Encode(openflow[i]);
+            Put(directory, "openflow-decode", $"own-{i}", bytes);
+            Put(directory, "openflow-frames", $"own-{i}", [0x07, .. bytes, .. bytes]);
+        }
+        Put(directory, "topology", "minimal", Encoding.UTF8.GetBytes(
+            "name: t\nswitches:\n  - name: s1\n    dpid: \"1\"\nhosts:\n  - name: h1\n    role: host\n    mac: \"02:00:00:00:00:01\"\n    ip: 10.0.0.1/24\nlinks:\n  - { host: h1, switch: s1, port: 1 }\n"));
+    }
+
+    private static byte[] Marshal(Action<Tpm.Marshalling.TpmWriter> write)
+    {
+        var w = new Tpm.Marshalling.TpmWriter();
+        write(w);
+        return w.ToArray();
+    }
+
+    private static void Put(string directory, string target, string name, byte[] bytes)
+    {
+        var dir = Path.Combine(directory, target);
+        Directory.CreateDirectory(dir);
+        File.WriteAllBytes(Path.Combine(dir, name), bytes);
+    }
+}
