@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using SwitchGate.Tpm.Client;
 using SwitchGate.Tpm.Structures;
@@ -19,20 +17,14 @@ internal sealed class SwtpmEvidence : IDisposable
     private const uint SrkHandle = 0x8100_0201;
     private const uint AkHandle = 0x8101_0202;
 
-    private readonly Process _swtpm;
-    private readonly string _stateDir;
+    private readonly SwtpmInstance _swtpm;
     private Tpm2 _tpm = null!;
     private CreatedObject _sealed = null!;
 
-    private SwtpmEvidence(Process swtpm, string stateDir, int port)
-    {
-        _swtpm = swtpm;
-        _stateDir = stateDir;
-        Port = port;
-    }
+    private SwtpmEvidence(SwtpmInstance swtpm) => _swtpm = swtpm;
 
-    public int Port { get; }
-    public int Pid => _swtpm.Id;
+    public int Port => _swtpm.Port;
+    public int Pid => _swtpm.Pid;
     public TpmlPcrSelection Selection { get; } = TpmlPcrSelection.Parse(SimNode.Selection);
     public byte[] AkPublic { get; private set; } = [];
     public byte[] Secret { get; } = RandomNumberGenerator.GetBytes(32);
@@ -40,19 +32,10 @@ internal sealed class SwtpmEvidence : IDisposable
 
     public static async Task<SwtpmEvidence> StartAsync(string workDirectory, string? pidFile)
     {
-        var stateDir = Directory.CreateDirectory(Path.Combine(workDirectory, "swtpm")).FullName;
-        int port = FreePortPair();
-        var start = new ProcessStartInfo("swtpm",
-        [
-            "socket", "--tpm2", "--tpmstate", $"dir={stateDir}",
-            "--server", $"type=tcp,port={port},bindaddr=127.0.0.1",
-            "--ctrl", $"type=tcp,port={port + 1},bindaddr=127.0.0.1",
-            "--flags", "not-need-init,startup-clear",
-        ]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start swtpm");
+        var swtpm = SwtpmInstance.Start(Path.Combine(workDirectory, "swtpm"));
         if (pidFile is not null)
-            File.WriteAllText(pidFile, process.Id.ToString(CultureInfo.InvariantCulture));
-        var tpm = new SwtpmEvidence(process, stateDir, port);
+            File.WriteAllText(pidFile, swtpm.Pid.ToString(CultureInfo.InvariantCulture));
+        var tpm = new SwtpmEvidence(swtpm);
         try
         {
             await tpm.ProvisionAsync();
@@ -68,18 +51,7 @@ internal sealed class SwtpmEvidence : IDisposable
     private async Task ProvisionAsync()
     {
         var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                _tpm = await Tpm2.ConnectSwtpmAsync("127.0.0.1", Port);
-                break;
-            }
-            catch (SocketException) when (deadline.Elapsed < TimeSpan.FromSeconds(30) && !_swtpm.HasExited)
-            {
-                await Task.Delay(100);
-            }
-        }
+        _tpm = await _swtpm.ConnectAsync();
         await using (var srk = await _tpm.CreatePrimaryAsync(TpmRh.Owner, TpmTemplates.EccStorageKey()))
             await _tpm.EvictControlAsync(srk.Handle, SrkHandle);
         var ak = await _tpm.CreateAsync(SrkHandle, TpmTemplates.EccAttestationKey());
@@ -109,43 +81,6 @@ internal sealed class SwtpmEvidence : IDisposable
     public void Dispose()
     {
         _tpm?.Dispose();
-        if (!_swtpm.HasExited)
-        {
-            _swtpm.Kill();
-            _swtpm.WaitForExit(5000);
-        }
         _swtpm.Dispose();
-        try
-        {
-            Directory.Delete(_stateDir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-
-    private static int FreePortPair()
-    {
-        for (int attempt = 0; attempt < 100; attempt++)
-        {
-            int port = 24000 + Random.Shared.Next(0, 499) * 2;
-            if (CanBind(port) && CanBind(port + 1))
-                return port;
-        }
-        throw new InvalidOperationException("no free port pair for swtpm in 24000-24999");
-    }
-
-    private static bool CanBind(int port)
-    {
-        try
-        {
-            using var l = new TcpListener(IPAddress.Loopback, port);
-            l.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 }

@@ -13,7 +13,7 @@ internal static class Setup
     public static readonly TpmlPcrSelection Pcrs = TpmlPcrSelection.Parse("sha256:16,23");
 
     /// <summary>Persistent ECC SRK and ECC AK, and a secret sealed to PCRs 16,23 (also written as files for tpm2-tools).</summary>
-    public static async Task<CreatedObject> ProvisionAsync(SwtpmProcess swtpm)
+    public static async Task<CreatedObject> ProvisionAsync(SwtpmInstance swtpm)
     {
         using var tpm = await Tpm2.ConnectSwtpmAsync("127.0.0.1", swtpm.Port);
         await using (var srk = await tpm.CreatePrimaryAsync(TpmRh.Owner, TpmTemplates.EccStorageKey()))
@@ -36,7 +36,7 @@ internal static class Setup
 [MedianColumn]
 public class ClientLatencyBenchmarks
 {
-    private SwtpmProcess _swtpm = null!;
+    private SwtpmInstance _swtpm = null!;
     private Tpm2 _tpm = null!;
     private CreatedObject _sealed = null!;
     private readonly byte[] _nonce = RandomNumberGenerator.GetBytes(32);
@@ -44,7 +44,7 @@ public class ClientLatencyBenchmarks
     [GlobalSetup]
     public void GlobalSetup()
     {
-        _swtpm = new SwtpmProcess();
+        _swtpm = new SwtpmInstance();
         _sealed = Setup.ProvisionAsync(_swtpm).GetAwaiter().GetResult();
         _tpm = Tpm2.ConnectSwtpmAsync("127.0.0.1", _swtpm.Port).GetAwaiter().GetResult();
     }
@@ -75,15 +75,15 @@ public class ClientLatencyBenchmarks
 [MedianColumn]
 public class ToolsLatencyBenchmarks
 {
-    private SwtpmProcess _swtpm = null!;
+    private SwtpmInstance _swtpm = null!;
     private string _nonce = "";
 
     [GlobalSetup]
     public void GlobalSetup()
     {
-        _swtpm = new SwtpmProcess();
+        _swtpm = new SwtpmInstance();
         Setup.ProvisionAsync(_swtpm).GetAwaiter().GetResult();
-        _swtpm.Tool("tpm2_load", "-Q", "-C", $"0x{Setup.SrkHandle:x}", "-u", "seal.pub", "-r", "seal.priv", "-c", "seal.ctx");
+        _swtpm.ToolChecked("tpm2_load", "-Q", "-C", $"0x{Setup.SrkHandle:x}", "-u", "seal.pub", "-r", "seal.priv", "-c", "seal.ctx");
         _swtpm.FlushToolLeftovers();
         _nonce = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
     }
@@ -92,11 +92,11 @@ public class ToolsLatencyBenchmarks
     public void Flush() => _swtpm.FlushToolLeftovers();
 
     [Benchmark(Description = "tpm2_quote (process)")]
-    public void Quote() => _swtpm.Tool("tpm2_quote", "-Q", "-c", $"0x{Setup.AkHandle:x}", "-l", "sha256:16,23", "-q", _nonce,
+    public void Quote() => _swtpm.ToolChecked("tpm2_quote", "-Q", "-c", $"0x{Setup.AkHandle:x}", "-l", "sha256:16,23", "-q", _nonce,
         "-m", "q.msg", "-s", "q.sig", "-o", "q.vals", "-F", "values", "-g", "sha256");
 
     [Benchmark(Description = "tpm2_unseal -p pcr: (process)")]
-    public void Unseal() => _swtpm.Tool("tpm2_unseal", "-c", "seal.ctx", "-p", "pcr:sha256:16,23", "-o", "secret.out");
+    public void Unseal() => _swtpm.ToolChecked("tpm2_unseal", "-c", "seal.ctx", "-p", "pcr:sha256:16,23", "-o", "secret.out");
 
     [Benchmark(Description = "tpm2_unseal + tpm2_quote (2 processes)")]
     public void UnsealAndQuote()

@@ -29,7 +29,7 @@ public class VerifierBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        using (var swtpm = new SwtpmProcess())
+        using (var swtpm = new SwtpmInstance())
         {
             _ecc = MakeQuote(swtpm, TpmTemplates.EccAttestationKey()).GetAwaiter().GetResult();
             _rsa = MakeQuote(swtpm, TpmTemplates.RsaAttestationKey()).GetAwaiter().GetResult();
@@ -44,7 +44,7 @@ public class VerifierBenchmarks
 
     private static byte[] Pad(byte[] b) => b.Length >= 32 ? b[^32..] : [.. new byte[32 - b.Length], .. b];
 
-    private static async Task<Material> MakeQuote(SwtpmProcess swtpm, TpmtPublic template)
+    private static async Task<Material> MakeQuote(SwtpmInstance swtpm, TpmtPublic template)
     {
         using var tpm = await Tpm2.ConnectSwtpmAsync("127.0.0.1", swtpm.Port);
         await using var srk = await tpm.CreatePrimaryAsync(TpmRh.Owner, TpmTemplates.EccStorageKey());

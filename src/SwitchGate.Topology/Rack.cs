@@ -153,14 +153,7 @@ public sealed class BootServer
     internal void StartSwtpm()
     {
         var port = _rack.Options.SwtpmPort;
-        Swtpm = _rack.Topology.StartInHost(Host.Name,
-        [
-            "swtpm", "socket", "--tpm2", "--tpmstate", $"dir={Path.Combine(Directory, "tpm")}",
-            "--server", $"type=tcp,port={port.ToString(CultureInfo.InvariantCulture)},bindaddr=127.0.0.1",
-            "--ctrl", $"type=tcp,port={(port + 1).ToString(CultureInfo.InvariantCulture)},bindaddr=127.0.0.1",
-            // A powered-on, started TPM, as firmware would leave it; 'reboot' power-cycles it through the control port.
-            "--flags", "not-need-init,startup-clear",
-        ]);
+        Swtpm = _rack.Topology.StartInHost(Host.Name, SwtpmCommand.Socket(Path.Combine(Directory, "tpm"), port));
     }
 
     /// <summary>Runs one agent command to completion inside the namespace (common options appended); never throws for a non-zero exit.</summary>

@@ -14,7 +14,7 @@ public sealed class AgentTpmTests : IClassFixture<AgentTpmTests.TpmFixture>, IDi
 {
     public sealed class TpmFixture : IDisposable
     {
-        public Swtpm Swtpm { get; } = new();
+        public SwtpmInstance Swtpm { get; } = new();
 
         public void Dispose() => Swtpm.Dispose();
     }
@@ -22,7 +22,7 @@ public sealed class AgentTpmTests : IClassFixture<AgentTpmTests.TpmFixture>, IDi
     private static readonly NodeIdentity Identity = new("bs1",
         PhysicalAddress.Parse("02-00-00-00-01-01"), PhysicalAddress.Parse("02-00-00-00-01-02"));
 
-    private readonly Swtpm _swtpm;
+    private readonly SwtpmInstance _swtpm;
     private readonly StateDirectory _state;
 
     public AgentTpmTests(TpmFixture fixture)
@@ -36,15 +36,15 @@ public sealed class AgentTpmTests : IClassFixture<AgentTpmTests.TpmFixture>, IDi
     /// <summary>Every test starts from a fresh boot: reboot, measured launch, enrolment.</summary>
     private async Task<EnrolmentRecord> BootAndEnrolAsync(byte[]? agentDigest = null)
     {
-        await _swtpm.Endpoint.PowerCycleAsync();
-        using var tpm = await _swtpm.Endpoint.ConnectAsync();
+        await _swtpm.Endpoint().PowerCycleAsync();
+        using var tpm = await _swtpm.Endpoint().ConnectAsync();
         await MeasuredLaunch.RunAsync(tpm, agentDigest);
         return await new AgentTpm(tpm, _state).EnrolAsync(new EnrolRequest(Identity, 1, 3, DateTimeOffset.UtcNow));
     }
 
     private async Task<T> WithTpm<T>(Func<Tpm2, AgentTpm, Task<T>> body)
     {
-        using var tpm = await _swtpm.Endpoint.ConnectAsync();
+        using var tpm = await _swtpm.Endpoint().ConnectAsync();
         return await body(tpm, new AgentTpm(tpm, _state));
     }
 
@@ -131,7 +131,7 @@ public sealed class AgentTpmTests : IClassFixture<AgentTpmTests.TpmFixture>, IDi
         await Assert.ThrowsAsync<NotCleanException>(() => WithTpm((_, agent) => agent.UnsealSecretAsync()));
 
         // A reboot alone is not enough (the launch PCRs are zero), the measured launch after it is.
-        await _swtpm.Endpoint.PowerCycleAsync();
+        await _swtpm.Endpoint().PowerCycleAsync();
         await Assert.ThrowsAsync<NotCleanException>(() => WithTpm((_, agent) => agent.UnsealSecretAsync()));
         await WithTpm(async (tpm, _) =>
         {
@@ -157,7 +157,7 @@ public sealed class AgentTpmTests : IClassFixture<AgentTpmTests.TpmFixture>, IDi
         }
 
         var before = await ResetCountAsync();
-        await _swtpm.Endpoint.PowerCycleAsync();
+        await _swtpm.Endpoint().PowerCycleAsync();
         await WithTpm(async (tpm, _) =>
         {
             await MeasuredLaunch.RunAsync(tpm);
@@ -170,7 +170,7 @@ public sealed class AgentTpmTests : IClassFixture<AgentTpmTests.TpmFixture>, IDi
     public async Task A_modified_agent_binary_measures_another_PCR_9_and_cannot_unseal()
     {
         await BootAndEnrolAsync();
-        await _swtpm.Endpoint.PowerCycleAsync();
+        await _swtpm.Endpoint().PowerCycleAsync();
         var modified = MeasuredLaunch.AgentDigest();
         modified[0] ^= 1;
         await WithTpm(async (tpm, _) =>
@@ -184,7 +184,7 @@ public sealed class AgentTpmTests : IClassFixture<AgentTpmTests.TpmFixture>, IDi
     [Fact]
     public async Task Enrolment_is_refused_outside_clean_mode()
     {
-        await _swtpm.Endpoint.PowerCycleAsync();
+        await _swtpm.Endpoint().PowerCycleAsync();
         await Assert.ThrowsAsync<NotCleanException>(() => WithTpm((_, agent) =>
             agent.EnrolAsync(new EnrolRequest(Identity, 1, 3, DateTimeOffset.UtcNow))));
         await WithTpm(async (tpm, _) =>

@@ -9,12 +9,12 @@ public sealed class CommandLineTests : IClassFixture<CommandLineTests.TpmFixture
 {
     public sealed class TpmFixture : IDisposable
     {
-        public Swtpm Swtpm { get; } = new();
+        public SwtpmInstance Swtpm { get; } = new();
 
         public void Dispose() => Swtpm.Dispose();
     }
 
-    private readonly Swtpm _swtpm;
+    private readonly SwtpmInstance _swtpm;
     private readonly string _dir = Directory.CreateTempSubdirectory("sg-agent-cli-").FullName;
 
     public CommandLineTests(TpmFixture fixture) => _swtpm = fixture.Swtpm;
@@ -31,7 +31,7 @@ public sealed class CommandLineTests : IClassFixture<CommandLineTests.TpmFixture
     [Fact]
     public async Task Measure_enrol_and_their_refusals()
     {
-        await _swtpm.Endpoint.PowerCycleAsync();
+        await _swtpm.Endpoint().PowerCycleAsync();
         Assert.Equal(ExitCodes.NotClean, await Run(Enrol()));      // not measured yet
         Assert.Equal(ExitCodes.Ok, await Run("measure"));
         Assert.Equal(ExitCodes.NotClean, await Run("measure"));    // the launch runs once per reset

@@ -18,13 +18,13 @@ public sealed class NetworkTests : IDisposable
     private const int SwtpmPort = 24600;
 
     private readonly Netns _netns = new(CleanMac);
-    private readonly Swtpm _swtpm;
+    private readonly SwtpmInstance _swtpm;
     private readonly string _work = Directory.CreateTempSubdirectory("sg-agent-net-").FullName;
 
     public NetworkTests()
     {
         // Its own namespace has its own loopback, so the port cannot collide with another class's swtpm.
-        _swtpm = new Swtpm(_netns.AgentNs, SwtpmPort);
+        _swtpm = SwtpmInstance.Start(null, _netns.AgentNs, SwtpmPort);
     }
 
     private string[] Common => ["--tpm", _swtpm.Spec, "--interface", _netns.AgentIf, "--state-dir", Path.Combine(_work, "state")];

@@ -10,12 +10,12 @@ namespace SwitchGate.Tpm.Tests;
 /// </summary>
 [Trait("Requires", "swtpm")]
 [Trait("Requires", "tpm2-tools")]
-public sealed class CheckQuoteToolTests : IClassFixture<SwtpmFixture>
+public sealed class CheckQuoteToolTests : IClassFixture<SwtpmInstance>
 {
-    private readonly SwtpmFixture _swtpm;
+    private readonly SwtpmInstance _swtpm;
     private readonly string _nonce;
 
-    public CheckQuoteToolTests(SwtpmFixture swtpm)
+    public CheckQuoteToolTests(SwtpmInstance swtpm)
     {
         _swtpm = swtpm;
         _nonce = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));

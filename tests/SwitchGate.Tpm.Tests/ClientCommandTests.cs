@@ -8,7 +8,7 @@ namespace SwitchGate.Tpm.Tests;
 
 /// <summary>The basic commands against a real swtpm.</summary>
 [Trait("Requires", "swtpm")]
-public sealed class ClientCommandTests(SwtpmFixture swtpm) : IClassFixture<SwtpmFixture>
+public sealed class ClientCommandTests(SwtpmInstance swtpm) : IClassFixture<SwtpmInstance>
 {
     [Fact]
     public async Task GetRandom_returns_requested_length_and_differs()

@@ -12,7 +12,7 @@ namespace SwitchGate.Tpm.Tests;
 /// </summary>
 [Trait("Requires", "swtpm")]
 [Trait("Requires", "tpm2-tools")]
-public sealed class QuoteInteropTests(SwtpmFixture swtpm) : IClassFixture<SwtpmFixture>
+public sealed class QuoteInteropTests(SwtpmInstance swtpm) : IClassFixture<SwtpmInstance>
 {
     private static readonly TpmlPcrSelection Selection = TpmlPcrSelection.Parse("sha256:16,23");
 

@@ -10,7 +10,7 @@ namespace SwitchGate.Tpm.Tests;
 /// <summary>Sealing to PCRs: interop with tpm2_createpolicy/tpm2_create/tpm2_unseal and behaviour across extend and reboot.</summary>
 [Trait("Requires", "swtpm")]
 [Trait("Requires", "tpm2-tools")]
-public sealed class SealingTests(SwtpmFixture swtpm) : IClassFixture<SwtpmFixture>
+public sealed class SealingTests(SwtpmInstance swtpm) : IClassFixture<SwtpmInstance>
 {
     private const uint SrkHandle = 0x8100_0101;
     private static readonly TpmlPcrSelection Pcrs = TpmlPcrSelection.Parse("sha256:16,23");
