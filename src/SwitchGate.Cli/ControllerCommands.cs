@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging.Console;
 using SwitchGate.Controller;
 using SwitchGate.Gate;
 using SwitchGate.Gate.Hosting;
+using SwitchGate.Operations.Configuration;
 
 namespace SwitchGate.Cli;
 
@@ -26,125 +27,101 @@ internal static class ControllerCommands
         return command;
     }
 
+    /// <summary>A flag and the configuration key it overrides (docs/operations.md "Configuration").</summary>
+    private sealed record Flag(Option<string> Option, string Key);
+
+    private static Flag F(string name, string key, string? description = null) =>
+        new(new Option<string>(name) { Description = description ?? ControllerConfig.Keys.Single(k => k.Name == key).Description + $" (config {key})" }, key);
+
     private static Command CreateRun()
     {
-        var defaults = new ControllerOptions();
-        var listen = new Option<string>("--listen") { Description = "Address to listen on", DefaultValueFactory = _ => defaults.ListenAddress.ToString() };
-        var port = new Option<int>("--port") { Description = "TCP port (0: pick a free one and print it)", DefaultValueFactory = _ => defaults.Port };
-        var echoInterval = new Option<double>("--echo-interval") { Description = "Seconds of switch silence before an ECHO_REQUEST", DefaultValueFactory = _ => defaults.EchoInterval.TotalSeconds };
-        var echoTimeout = new Option<double>("--echo-timeout") { Description = "Seconds of switch silence before the session is closed as dead", DefaultValueFactory = _ => defaults.EchoTimeout.TotalSeconds };
-        var helloTimeout = new Option<double>("--hello-timeout") { Description = "Seconds allowed for the switch's HELLO after connecting", DefaultValueFactory = _ => defaults.HelloTimeout.TotalSeconds };
-        var maxMacs = new Option<int>("--max-macs") { Description = "Maximum MAC addresses learned per switch (oldest evicted)", DefaultValueFactory = _ => defaults.MaxMacsPerSwitch };
-        var macIdle = new Option<int>("--mac-idle-timeout") { Description = "Idle timeout of learned forwarding flows, seconds (1-65535)", DefaultValueFactory = _ => defaults.MacIdleTimeoutSeconds };
-        var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level", DefaultValueFactory = _ => LogLevel.Information };
-        // The attestation gate (docs/gate.md) is on when --enrolments is given; without it table 0 stays open.
-        var gateDefaults = new GateOptions();
-        var enrolments = new Option<string?>("--enrolments") { Description = "Directory of <node>.json enrolment records: turns the attestation gate on" };
-        var auditLog = new Option<string?>("--audit-log") { Description = "Append-only JSON-lines audit log of the gate (required with --enrolments)" };
-        var lease = new Option<int>("--lease") { Description = "Admission lease, whole seconds", DefaultValueFactory = _ => gateDefaults.LeaseSeconds };
-        var nonceLifetime = new Option<double?>("--nonce-lifetime") { Description = $"Seconds a CHALLENGE may be answered (default {gateDefaults.NonceLifetime.TotalSeconds:0.#}, at most half the lease)" };
-        var meterRate = new Option<uint>("--meter-rate") { Description = "Attestation frames per second per port let through to the controller", DefaultValueFactory = _ => gateDefaults.MeterRatePps };
-        var meterBurst = new Option<uint>("--meter-burst") { Description = "Burst of the per-port meter, packets", DefaultValueFactory = _ => gateDefaults.MeterBurstPackets };
-        // Both keep every entry written before its VERDICT goes out, so a killed controller loses none; "entry"
-        // also survives a power loss at the cost of one fsync (about 1 ms here) per verdict (docs/BENCHMARKS.md).
-        var auditSync = new Option<string>("--audit-sync") { Description = "When the audit log is fsynced: 'entry' (before each verdict) or 'background'", DefaultValueFactory = _ => "entry" };
-        auditSync.AcceptOnlyFromAmong("entry", "background");
-        var enrolmentPoll = new Option<double>("--enrolment-poll") { Description = "Seconds between checks of the enrolment directory for changes (0: never)", DefaultValueFactory = _ => 0 };
-
-        var run = new Command("run", "Listen for OpenFlow 1.3 switches and run the pipeline until SIGTERM/SIGINT")
-        {
-            listen, port, echoInterval, echoTimeout, helloTimeout, maxMacs, macIdle, logLevel,
-            enrolments, auditLog, auditSync, lease, nonceLifetime, meterRate, meterBurst, enrolmentPoll,
-        };
+        var config = new Option<string?>("--config") { Description = "Configuration file (JSON; see config/controller.example.json); flags override its keys" };
+        Flag[] flags =
+        [
+            F("--listen", "openflow.listen"), F("--port", "openflow.port"), F("--echo-interval", "openflow.echo_interval"),
+            F("--echo-timeout", "openflow.echo_timeout"), F("--hello-timeout", "openflow.hello_timeout"), F("--max-macs", "openflow.max_macs"),
+            F("--mac-idle-timeout", "openflow.mac_idle_timeout"), F("--log-level", "log.level"), F("--log-format", "log.format"),
+            // The attestation gate (docs/gate.md) is on when --enrolments is given; without it table 0 stays open.
+            F("--enrolments", "gate.enrolments"), F("--audit-log", "gate.audit_log"),
+            // Both keep every entry written before its VERDICT goes out, so a killed controller loses none; "entry"
+            // also survives a power loss at the cost of one fsync per verdict (docs/BENCHMARKS.md).
+            F("--audit-sync", "gate.audit_sync"), F("--lease", "gate.lease"), F("--nonce-lifetime", "gate.nonce_lifetime"),
+            F("--meter-rate", "gate.meter_rate"), F("--meter-burst", "gate.meter_burst"), F("--enrolment-poll", "gate.enrolment_poll"),
+        ];
+        var run = new Command("run", "Listen for OpenFlow 1.3 switches and run the pipeline until SIGTERM/SIGINT") { config };
+        foreach (var flag in flags)
+            run.Options.Add(flag.Option);
         run.SetAction(async (parse, cancel) =>
         {
-            if (!IPAddress.TryParse(parse.GetValue(listen), out var address))
-                return Fail($"--listen: '{parse.GetValue(listen)}' is not an IP address");
-            int idle = parse.GetValue(macIdle);
-            if (idle is < 1 or > ushort.MaxValue)
-                return Fail($"--mac-idle-timeout: {idle} is outside 1..65535 seconds");
-            var options = new ControllerOptions
-            {
-                ListenAddress = address,
-                Port = parse.GetValue(port),
-                EchoInterval = Seconds(parse.GetValue(echoInterval)),
-                EchoTimeout = Seconds(parse.GetValue(echoTimeout)),
-                HelloTimeout = Seconds(parse.GetValue(helloTimeout)),
-                MaxMacsPerSwitch = parse.GetValue(maxMacs),
-                MacIdleTimeoutSeconds = (ushort)idle,
-            };
-            var problems = options.Validate();
-            if (problems.Count > 0)
+            var file = parse.GetValue(config) is { } path ? ControllerConfig.FromFile(path) : ControllerConfig.Empty();
+            foreach (var flag in flags)
+                if (parse.GetValue(flag.Option) is { } value)
+                    file.Override(flag.Key, value);
+            if (file.Build(out var problems) is not { } settings)
                 return Fail(string.Join("; ", problems));
-            GateOptions? gate = null;
-            if (parse.GetValue(enrolments) is { } directory)
-            {
-                gate = new GateOptions
-                {
-                    EnrolmentDirectory = directory,
-                    AuditLogPath = parse.GetValue(auditLog) ?? "",
-                    Lease = TimeSpan.FromSeconds(parse.GetValue(lease)),
-                    NonceLifetime = parse.GetValue(nonceLifetime) is { } nonce
-                        ? Seconds(nonce)
-                        : TimeSpan.FromSeconds(Math.Min(gateDefaults.NonceLifetime.TotalSeconds, parse.GetValue(lease) / 2.0)),
-                    MeterRatePps = parse.GetValue(meterRate),
-                    MeterBurstPackets = parse.GetValue(meterBurst),
-                    EnrolmentPollInterval = Seconds(parse.GetValue(enrolmentPoll)),
-                    AuditSyncEveryAppend = parse.GetValue(auditSync) == "entry",
-                };
-                var gateProblems = gate.Validate();
-                if (!Directory.Exists(directory))
-                    gateProblems = [.. gateProblems, $"enrolment directory '{directory}' does not exist"];
-                // Last, so that a refused setting creates no audit log file.
-                if (gateProblems.Count == 0 && CannotAppend(gate.AuditLogPath) is { } auditProblem)
-                    gateProblems = [.. gateProblems, auditProblem];
-                if (gateProblems.Count > 0)
-                    return Fail(string.Join("; ", gateProblems));
-            }
-            else if (parse.GetValue(auditLog) is not null)
-            {
-                return Fail("--audit-log needs --enrolments (the gate is off without enrolments)");
-            }
+            // Last, so that a refused setting creates no audit log file.
+            if (settings.Gate is { } gateOptions && CannotAppend(gateOptions.AuditLogPath) is { } auditProblem)
+                return Fail(auditProblem);
+            return await RunAsync(settings, cancel);
+        });
+        return run;
+    }
 
-            // The gate writes (and fsyncs) its audit log inside its packet-in callback: on an epoll thread
-            // that would stall every switch served by it, so inline completions only without the gate.
-            if (gate is null)
-                UseInlineSocketCompletions();
-            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-            builder.Logging.ClearProviders();
-            builder.Logging.SetMinimumLevel(parse.GetValue(logLevel));
+    private static async Task<int> RunAsync(ControllerSettings settings, CancellationToken cancel)
+    {
+        var options = settings.Controller;
+        var gate = settings.Gate;
+        // The gate writes (and fsyncs) its audit log inside its packet-in callback: on an epoll thread
+        // that would stall every switch served by it, so inline completions only without the gate.
+        if (gate is null)
+            UseInlineSocketCompletions();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(settings.LogLevel);
+        if (settings.LogFormat == "json")
+        {
+            builder.Logging.AddJsonConsole(o =>
+            {
+                o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fffZ";
+                o.UseUtcTimestamp = true;
+            });
+        }
+        else
+        {
             builder.Logging.AddSimpleConsole(o =>
             {
                 o.SingleLine = true;
                 o.TimestampFormat = "HH:mm:ss.fff ";
                 o.ColorBehavior = LoggerColorBehavior.Disabled;
             });
-            builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
-            builder.Services.AddSwitchGateController(options);
-            if (gate is not null)
-            {
-                try
-                {
-                    builder.Services.AddSwitchGateAttestation(gate);
-                }
-                catch (ArgumentException ex)
-                {
-                    return Fail(ex.Message);
-                }
-            }
-            using var host = builder.Build();
+        }
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        // Under systemd (Type=notify): READY=1 once the host started, STOPPING=1 on SIGTERM; elsewhere a no-op.
+        builder.Services.AddSystemd();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+        builder.Services.AddSwitchGateController(options);
+        if (gate is not null)
+        {
             try
             {
-                host.Services.GetRequiredService<OpenFlowListener>().Start();
+                builder.Services.AddSwitchGateAttestation(gate);
             }
-            catch (System.Net.Sockets.SocketException ex)
+            catch (ArgumentException ex)
             {
-                return Fail($"cannot listen on {address}:{options.Port}: {ex.Message}");
+                return Fail(ex.Message);
             }
-            await host.RunAsync(cancel);
-            return 0;
-        });
-        return run;
+        }
+        using var host = builder.Build();
+        try
+        {
+            host.Services.GetRequiredService<OpenFlowListener>().Start();
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            return Fail($"openflow.port: cannot listen on {options.ListenAddress}:{options.Port}: {ex.Message}");
+        }
+        await host.RunAsync(cancel);
+        return 0;
     }
 
     /// <summary>Opens the audit log for appending once, so a bad path is one clear line before anything listens.</summary>
@@ -157,7 +134,7 @@ internal static class ControllerCommands
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return $"--audit-log: cannot append to '{path}': {ex.Message}";
+            return $"gate.audit_log: cannot append to '{path}': {ex.Message}";
         }
     }
 
@@ -175,9 +152,6 @@ internal static class ControllerCommands
         if (Environment.GetEnvironmentVariable(Name) is null)
             Environment.SetEnvironmentVariable(Name, "1");
     }
-
-    private static TimeSpan Seconds(double value) =>
-        double.IsFinite(value) && Math.Abs(value) < TimeSpan.MaxValue.TotalSeconds ? TimeSpan.FromSeconds(value) : TimeSpan.Zero;
 
     private static int Fail(string message)
     {

@@ -22,14 +22,22 @@ public sealed class GateService : IDisposable
     private readonly IGateSwitches _switches;
     private readonly EnrolmentStore _store;
     private readonly AuditLog _audit;
+    private readonly IAuditSink? _sink;
+    private readonly object _dispatchLock = new();
+    private Task _dispatchTail = Task.CompletedTask;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private int _batchesInFlight;
     private string _fingerprint = "";
 
     /// <summary>Loads the enrolments (a missing directory throws <see cref="DirectoryNotFoundException"/>) and opens the audit log.</summary>
-    public GateService(GateOptions options, IGateSwitches switches, TimeProvider time, ILogger<GateService> log)
+    /// <param name="sink">
+    /// Optional durable store of audit entries (the operations store). With one, a step's messages wait for its
+    /// entries to be durable there, off the caller's thread: the switch session's reader never waits for a commit.
+    /// </param>
+    public GateService(GateOptions options, IGateSwitches switches, TimeProvider time, ILogger<GateService> log, IAuditSink? sink = null)
     {
+        _sink = sink;
         options.EnsureValid();
         Options = options;
         _switches = switches;
@@ -95,14 +103,26 @@ public sealed class GateService : IDisposable
     /// <summary>The controller's lease clock (call periodically).</summary>
     public void Tick() => Step(0, null, (p, now, o) => p.Tick(now, o));
 
+    /// <summary>
+    /// An operator ends the node's admission now (docs/operations.md): revoked like any other revocation, the
+    /// VERDICT after the barrier-confirmed deletion. False when the node is unknown or holds no admission.
+    /// </summary>
+    public bool RevokeNow(string node, string detail)
+    {
+        bool revoked = false;
+        Step(0, null, (p, now, o) => revoked = p.RevokeNow(node, detail, now, o));
+        return revoked;
+    }
+
     /// <summary>Runs a policy step under the lock and performs its output; same-switch messages go to <paramref name="sameSwitch"/> if given.</summary>
-    internal void Step(ulong dpid, List<OfpMessage>? sameSwitch, Action<GatePolicy, DateTimeOffset, GateOutput> step, DateTimeOffset? now = null)
+    internal void Step(ulong dpid, List<OfpMessage>? sameSwitch, Action<GatePolicy, DateTimeOffset, GateOutput> step, DateTimeOffset? now = null,
+        long? frameTimestamp = null)
     {
         var output = new GateOutput();
         lock (_lock)
             step(_policy, now ?? _time.GetUtcNow(), output);
         if (!output.IsEmpty)
-            Perform(output, dpid, sameSwitch);
+            Perform(output, dpid, sameSwitch, frameTimestamp);
     }
 
     internal void ColdStart(ulong dpid, IEnumerable<PortDesc> ports, DateTimeOffset now, List<OfpMessage> output)
@@ -111,19 +131,81 @@ public sealed class GateService : IDisposable
             _policy.ColdStart(dpid, ports, now, output);
     }
 
-    private void Perform(GateOutput output, ulong dpid, List<OfpMessage>? sameSwitch)
+    private void Perform(GateOutput output, ulong dpid, List<OfpMessage>? sameSwitch, long? frameTimestamp = null)
     {
-        // Audit first: a VERDICT is only sent once its record is on disk.
+        // Audit first: a VERDICT is only sent once its record is durable.
+        ValueTask durable = default;
         if (output.Audit.Count > 0)
         {
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             _audit.Append(output.Audit);
-            foreach (var entry in output.Audit)
+            if (_sink is not null)
             {
-                if (entry.Event == "verdict" && _log.IsEnabled(LogLevel.Information))
-                    _log.LogInformation("{Verdict} {Node} session {Session:X16}: {Reason}{Cause} ({Detail})", entry.Verdict, entry.Node,
-                        entry.Session, entry.Reason, entry.Cause is { } c ? $" cause {c}" : "", entry.Detail);
-                Audited?.Invoke(entry);
+                try
+                {
+                    durable = _sink.WriteAsync(output.Audit);
+                }
+                catch (Exception e)
+                {
+                    durable = ValueTask.FromException(e);
+                }
             }
+            if (durable.IsCompletedSuccessfully)
+                GateMetrics.AuditWriteLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+            else
+                durable = TimedAsync(durable, started);
+        }
+        // Steps leave in the order they were performed: one still waiting for its store commit holds back the later ones.
+        lock (_dispatchLock)
+        {
+            if (_dispatchTail.IsCompleted && durable.IsCompletedSuccessfully)
+            {
+                Dispatch(output, dpid, sameSwitch, frameTimestamp);
+                return;
+            }
+            _dispatchTail = DispatchWhenDurableAsync(_dispatchTail, durable.AsTask(), output, frameTimestamp);
+        }
+    }
+
+    private static async ValueTask TimedAsync(ValueTask durable, long started)
+    {
+        await durable.ConfigureAwait(false);
+        GateMetrics.AuditWriteLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    private async Task DispatchWhenDurableAsync(Task previous, Task durable, GateOutput output, long? frameTimestamp)
+    {
+        await previous.ConfigureAwait(false);
+        try
+        {
+            await durable.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // Not durable: what the entries describe is withheld (no VERDICT, no batch); the agents retry.
+            _log.LogError("audit store write failed, {Count} messages and {Batches} batches withheld: {Problem}",
+                output.Messages.Count, output.Batches.Count, e.Message);
+            return;
+        }
+        try
+        {
+            Dispatch(output, 0, null, frameTimestamp);
+        }
+        catch (Exception e)
+        {
+            _log.LogError(e, "gate output dispatch failed");
+        }
+    }
+
+    private void Dispatch(GateOutput output, ulong dpid, List<OfpMessage>? sameSwitch, long? frameTimestamp)
+    {
+        foreach (var entry in output.Audit)
+        {
+            if (entry.Event == "verdict" && _log.IsEnabled(LogLevel.Information))
+                _log.LogInformation("{Verdict} {Node} session {Session:X16}: {Reason}{Cause} ({Detail})", entry.Verdict, entry.Node,
+                    entry.Session, entry.Reason, entry.Cause is { } c ? $" cause {c}" : "", entry.Detail);
+            GateMetrics.Record(entry, frameTimestamp);
+            Audited?.Invoke(entry);
         }
         // Dropped frames are logged at Debug only: a flood must not become a flood of log lines (they are counted).
         if (output.Dropped.Count > 0 && _log.IsEnabled(LogLevel.Debug))
@@ -137,16 +219,16 @@ public sealed class GateService : IDisposable
                 _ = _switches.SendAsync(target, message).AsTask();
         }
         foreach (var batch in output.Batches)
-            _ = RunBatchAsync(batch);
+            _ = RunBatchAsync(batch, frameTimestamp);
     }
 
-    private async Task RunBatchAsync(GateBatch batch)
+    private async Task RunBatchAsync(GateBatch batch, long? frameTimestamp)
     {
         Interlocked.Increment(ref _batchesInFlight);
         try
         {
             var failure = await _switches.SendBatchAsync(batch.DatapathId, batch.Messages).ConfigureAwait(false);
-            Step(0, null, (p, now, o) => p.Confirm(batch.Ticket, failure, now, o));
+            Step(0, null, (p, now, o) => p.Confirm(batch.Ticket, failure, now, o), frameTimestamp: frameTimestamp);
         }
         catch (Exception e)
         {
@@ -193,7 +275,7 @@ internal sealed class GateApp(GateService service, ISwitchView sw) : ISwitchApp
     }
 
     public void PacketIn(PacketIn message, DateTimeOffset now, List<OfpMessage> output) =>
-        service.Step(sw.DatapathId, output, (p, t, o) => p.PacketIn(sw.DatapathId, message, t, o), now);
+        service.Step(sw.DatapathId, output, (p, t, o) => p.PacketIn(sw.DatapathId, message, t, o), now, System.Diagnostics.Stopwatch.GetTimestamp());
 
     public void FlowRemoved(FlowRemoved message, DateTimeOffset now, List<OfpMessage> output) =>
         service.Step(sw.DatapathId, output, (p, t, o) => p.FlowRemoved(sw.DatapathId, message, t, o), now);

@@ -10,12 +10,12 @@ public sealed class ControllerGateOptionsTests
 
     [Theory]
     [InlineData("does not exist", "--enrolments", "/nonexistent/switchgate-enrolments", "--audit-log", "/tmp/sg-never-written.jsonl")]
-    [InlineData("audit log path is not set", "--enrolments", "/tmp")]
-    [InlineData("--audit-log needs --enrolments", "--audit-log", "/tmp/sg-never-written.jsonl")]
-    [InlineData("lease 0s", "--enrolments", "/tmp", "--audit-log", "/tmp/sg-never-written.jsonl", "--lease", "0")]
-    [InlineData("nonce lifetime", "--enrolments", "/tmp", "--audit-log", "/tmp/sg-never-written.jsonl", "--lease", "4", "--nonce-lifetime", "4")]
-    [InlineData("meter rate", "--enrolments", "/tmp", "--audit-log", "/tmp/sg-never-written.jsonl", "--meter-rate", "0")]
-    [InlineData("--audit-log: cannot append", "--enrolments", "/tmp", "--audit-log", "/nonexistent/switchgate/audit.jsonl")]
+    [InlineData("gate.audit_log: required", "--enrolments", "/tmp")]
+    [InlineData("gate.audit_log: needs gate.enrolments", "--audit-log", "/tmp/sg-never-written.jsonl")]
+    [InlineData("gate.lease: 0 is outside", "--enrolments", "/tmp", "--audit-log", "/tmp/sg-never-written.jsonl", "--lease", "0")]
+    [InlineData("gate.nonce_lifetime", "--enrolments", "/tmp", "--audit-log", "/tmp/sg-never-written.jsonl", "--lease", "4", "--nonce-lifetime", "4")]
+    [InlineData("gate.meter_rate", "--enrolments", "/tmp", "--audit-log", "/tmp/sg-never-written.jsonl", "--meter-rate", "0")]
+    [InlineData("gate.audit_log: cannot append", "--enrolments", "/tmp", "--audit-log", "/nonexistent/switchgate/audit.jsonl")]
     public async Task A_bad_gate_setting_is_refused_in_one_line_with_exit_2(string problem, params string[] args)
     {
         var result = await Run(args);

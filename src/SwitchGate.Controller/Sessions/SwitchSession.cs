@@ -135,11 +135,13 @@ public sealed class SwitchSession : ISwitchView
     public async Task SendBatchAsync(IReadOnlyList<OfpMessage> messages, CancellationToken cancellationToken = default)
     {
         ThrowIfClosed();
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         var (first, barrierXid, done) = _xids.RegisterBatch(messages);
         for (int queued = 0; queued < messages.Count;)
             queued += await EnqueueSomeAsync(messages, queued, first, cancellationToken).ConfigureAwait(false);
         await EnqueueSomeAsync([new BarrierRequest()], 0, barrierXid, cancellationToken).ConfigureAwait(false);
         await done.WaitAsync(cancellationToken).ConfigureAwait(false);
+        ControllerMetrics.RecordBarrier(started);
     }
 
     /// <summary>Sends a request and returns the reply with its xid (an ERROR throws <see cref="SwitchErrorException"/>).</summary>
@@ -312,6 +314,7 @@ public sealed class SwitchSession : ISwitchView
         switch (message)
         {
             case PacketIn packetIn:
+                ControllerMetrics.PacketIns.Add(1);
                 if (state == SessionState.Ready && _apps!.PacketIn(packetIn, now, _output))
                     return;
                 _packetInsIgnored++;
@@ -605,6 +608,8 @@ public sealed class SwitchSession : ISwitchView
             return;
         }
         output.Advance(length);
+        if (message.Type == OfpType.FlowMod)
+            ControllerMetrics.FlowMods.Add(1);
     }
 
     private async Task KeepaliveLoopAsync()

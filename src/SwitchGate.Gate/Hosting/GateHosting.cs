@@ -19,7 +19,8 @@ public static class GateServiceCollectionExtensions
         services.AddSingleton(options);
         services.AddSingleton<IGateSwitches>(sp => new RegistrySwitches(sp.GetRequiredService<SwitchRegistry>(), TimeSpan.FromSeconds(10)));
         services.AddSingleton(sp => new GateService(options, sp.GetRequiredService<IGateSwitches>(),
-            sp.GetService<TimeProvider>() ?? TimeProvider.System, sp.GetRequiredService<ILogger<GateService>>()));
+            sp.GetService<TimeProvider>() ?? TimeProvider.System, sp.GetRequiredService<ILogger<GateService>>(),
+            sp.GetService<Audit.IAuditSink>()));
         services.AddSingleton<ISwitchAppFactory>(sp => sp.GetRequiredService<GateService>().AppFactory);
         services.AddHostedService<GateBackgroundService>();
         return services;

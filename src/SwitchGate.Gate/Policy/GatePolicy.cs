@@ -196,6 +196,19 @@ public sealed class GatePolicy : IDisposable
     }
 
     /// <summary>The controller's own lease clock: admissions whose lease has passed are revoked (LeaseExpired).</summary>
+    /// <summary>
+    /// An operator's revocation (docs/operations.md). The closed reason-code set has no "revoked by the operator",
+    /// so the VERDICT says LeaseExpired — to the agent it means exactly that: attest again to be admitted — and the
+    /// audit entry's detail says who revoked it. False when the node is not enrolled or holds no admission.
+    /// </summary>
+    public bool RevokeNow(string node, string detail, DateTimeOffset now, GateOutput output)
+    {
+        if (!_nodes.TryGetValue(node, out var state) || (state.Admission is null && state.Install is null))
+            return false;
+        Revoke(state, ReasonCode.LeaseExpired, null, now, output, detail);
+        return true;
+    }
+
     public void Tick(DateTimeOffset now, GateOutput output)
     {
         foreach (var state in _nodes.Values)
