@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
@@ -21,7 +20,7 @@ internal sealed class AttestSwitch
     private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
     private readonly Channel<byte[]> _out = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<uint, SimNode> _byPort;
-    private readonly int _ports;
+    private readonly PortDesc[] _portDescs;
     private readonly Stats _stats;
     private volatile bool _coldStartDone;
     private volatile string? _failure;
@@ -33,7 +32,7 @@ internal sealed class AttestSwitch
     public AttestSwitch(ulong datapathId, int ports, IEnumerable<SimNode> nodes, Stats stats)
     {
         DatapathId = datapathId;
-        _ports = ports;
+        _portDescs = SwitchSide.Ports(datapathId, ports, "al");
         _byPort = nodes.ToDictionary(n => n.Port);
         _stats = stats;
     }
@@ -102,50 +101,12 @@ internal sealed class AttestSwitch
 
     private async Task ReadLoopAsync()
     {
-        var buffer = new byte[1 << 20];
-        int start = 0, end = 0;
-        try
+        var stopped = await OfpSocketReader.RunAsync(_socket, message =>
         {
-            while (true)
-            {
-                if (end == buffer.Length)
-                {
-                    Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
-                    end -= start;
-                    start = 0;
-                }
-                int n = await _socket.ReceiveAsync(buffer.AsMemory(end), SocketFlags.None).ConfigureAwait(false);
-                if (n == 0)
-                {
-                    _failure ??= "controller closed the connection";
-                    return;
-                }
-                end += n;
-                while (end - start >= OfpConstants.HeaderLength)
-                {
-                    int length = BinaryPrimitives.ReadUInt16BigEndian(buffer.AsSpan(start + 2));
-                    if (length < OfpConstants.HeaderLength)
-                    {
-                        _failure ??= $"malformed ofp_header: length {length}";
-                        return;
-                    }
-                    if (end - start < length)
-                        break;
-                    Handle(buffer.AsSpan(start, length));
-                    start += length;
-                }
-                if (start == end)
-                    start = end = 0;
-            }
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            _failure ??= $"receive failed: {ex.Message}";
-        }
-        catch (OpenFlowFormatException ex)
-        {
-            _failure ??= $"malformed message from the controller: {ex.Message}";
-        }
+            Handle(message);
+            return _failure is null;
+        }).ConfigureAwait(false);
+        _failure ??= stopped;
     }
 
     private void Handle(ReadOnlySpan<byte> bytes)
@@ -172,8 +133,10 @@ internal sealed class AttestSwitch
                 _coldStartDone = true;
                 break;
         }
-        if (Answer(message) is { } answer)
-            Send(answer with { Xid = message.Xid });
+        if (message is OfHello hello && !hello.SupportsVersion(OfpConstants.Version))
+            _failure ??= "controller does not offer OpenFlow 1.3";
+        else if (SwitchSide.Answer(message, DatapathId, _portDescs, "sg-attestload fake switch") is { } answer)
+            Send(answer);
     }
 
     /// <summary>A PACKET_OUT from the gate: output:P with a whole frame for the node behind port P (docs/gate.md).</summary>
@@ -216,34 +179,4 @@ internal sealed class AttestSwitch
                 break;
         }
     }
-
-    /// <summary>The switch side of the controller-to-switch requests (OpenFlow 1.3.5 §7.3).</summary>
-    private OfpMessage? Answer(OfpMessage request) => request switch
-    {
-        OfHello hello when !hello.SupportsVersion(OfpConstants.Version) => Fail("controller does not offer OpenFlow 1.3"),
-        // §7.3.1: no buffers (every packet-in carries its whole frame), 254 tables.
-        FeaturesRequest => new FeaturesReply(DatapathId, 0, 254, 0, Capabilities.FlowStats | Capabilities.TableStats | Capabilities.PortStats),
-        GetConfigRequest => new GetConfigReply(0, OfpControllerMaxLen.NoBuffer),
-        BarrierRequest => new BarrierReply(),
-        EchoRequest echo => new EchoReply(echo.Data),
-        RoleRequest role => new RoleReply(role.Role, role.GenerationId),
-        MultipartRequest { Body: PortDescRequest } => new MultipartReply(new PortDescReply(Enumerable.Range(1, _ports).Select(p => Port((uint)p)).ToArray())),
-        MultipartRequest { Body: DescRequest } => new MultipartReply(new DescReply("SwitchGate", "sg-attestload fake switch", "sg-attestload", $"{DatapathId:x16}", "benchmark")),
-        MultipartRequest m => new MultipartReply(new RawMultipartReply(m.Body.MultipartType, [])),
-        _ => null,
-    };
-
-    private OfpMessage? Fail(string reason)
-    {
-        _failure ??= reason;
-        return null;
-    }
-
-    private PortDesc Port(uint number) => new(
-        number,
-        new MacAddress(0x0A_0000_0000UL | ((DatapathId & 0xFFFF) << 16) | number),
-        $"al{DatapathId & 0xFFFF}-p{number}",
-        PortConfig.None,
-        PortState.Live,
-        0, 0, 0, 0, 10_000_000, 10_000_000);
 }

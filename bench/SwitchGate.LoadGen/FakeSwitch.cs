@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
@@ -34,7 +33,7 @@ internal sealed class FakeSwitch
 
     private readonly ulong _datapathId;
     private readonly int _window;
-    private readonly int _ports;
+    private readonly PortDesc[] _portDescs;
     private readonly TimeSpan _stallTimeout;
     private readonly RunControl _control;
     private readonly Traffic _traffic;
@@ -67,7 +66,7 @@ internal sealed class FakeSwitch
             throw new ArgumentOutOfRangeException(nameof(window), $"window 0 (blast) .. {RingSize / 2}");
         _datapathId = datapathId;
         _window = window;
-        _ports = ports;
+        _portDescs = SwitchSide.Ports(datapathId, ports, "lg");
         _stallTimeout = stallTimeout;
         _control = control;
         _traffic = new Traffic(index, macs, ports, tableId);
@@ -124,78 +123,49 @@ internal sealed class FakeSwitch
 
     private async Task ReadLoopAsync()
     {
-        var buffer = new byte[1 << 20];
-        int start = 0, end = 0;
-        try
+        long now = 0;
+        bool progress = false;
+        var stopped = await OfpSocketReader.RunAsync(_socket, message =>
         {
-            while (true)
+            if (now == 0)
+                now = Stopwatch.GetTimestamp();
+            byte type = message[1];
+            _received[type & 31]++;
+            if (type == (byte)OfpType.FlowMod)
             {
-                if (end == buffer.Length)
+                _flowMods++;
+            }
+            else if (type == (byte)OfpType.PacketOut)
+            {
+                _packetOuts++;
+                if (_traffic.TryReadSequence(message, out uint sequence))
                 {
-                    Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
-                    end -= start;
-                    start = 0;
+                    _answered++;
+                    progress = true;
+                    if (_window > 0 && _control.Measuring && unchecked((uint)_sent - sequence) <= RingSize / 2)
+                        Latency.RecordTicks(now - _sendTimestamps[sequence % RingSize]);
                 }
-                int n = await _socket.ReceiveAsync(buffer.AsMemory(end), SocketFlags.None).ConfigureAwait(false);
-                if (n == 0)
+                else
                 {
-                    Fail("controller closed the connection");
-                    return;
-                }
-                end += n;
-                long now = Stopwatch.GetTimestamp();
-                bool progress = false;
-                while (end - start >= OfpConstants.HeaderLength)
-                {
-                    int length = BinaryPrimitives.ReadUInt16BigEndian(buffer.AsSpan(start + 2));
-                    if (length < OfpConstants.HeaderLength)
-                    {
-                        Fail($"malformed ofp_header: length {length}");
-                        return;
-                    }
-                    if (end - start < length)
-                        break;
-                    var message = buffer.AsSpan(start, length);
-                    byte type = message[1];
-                    _received[type & 31]++;
-                    if (type == (byte)OfpType.FlowMod)
-                    {
-                        _flowMods++;
-                    }
-                    else if (type == (byte)OfpType.PacketOut)
-                    {
-                        _packetOuts++;
-                        if (_traffic.TryReadSequence(message, out uint sequence))
-                        {
-                            _answered++;
-                            progress = true;
-                            if (_window > 0 && _control.Measuring && unchecked((uint)_sent - sequence) <= RingSize / 2)
-                                Latency.RecordTicks(now - _sendTimestamps[sequence % RingSize]);
-                        }
-                        else
-                        {
-                            _foreignPacketOuts++;
-                        }
-                    }
-                    else if (!HandleControl(message))
-                    {
-                        return;
-                    }
-                    start += length;
-                }
-                if (start == end)
-                    start = end = 0;
-                if (progress)
-                {
-                    Volatile.Write(ref _lastProgress, now);
-                    _signal.Set();
+                    _foreignPacketOuts++;
                 }
             }
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            else
+            {
+                return HandleControl(message);
+            }
+            return true;
+        }, () =>
         {
-            Fail($"receive failed: {ex.Message}");
-        }
+            if (progress)
+            {
+                Volatile.Write(ref _lastProgress, now);
+                _signal.Set();
+            }
+            progress = false;
+            now = 0;
+        }).ConfigureAwait(false);
+        Fail(stopped);
     }
 
     /// <summary>Decodes and answers a non-hot-path message; false if the session must end.</summary>
@@ -228,7 +198,7 @@ internal sealed class FakeSwitch
                 _ready = true;
                 break;
         }
-        if (SwitchSide.Answer(message, _datapathId, _ports) is { } answer)
+        if (SwitchSide.Answer(message, _datapathId, _portDescs, "sg-loadgen fake switch") is { } answer)
         {
             _controlReplies.Enqueue(OfpCodec.Encode(answer));
             _signal.Set();

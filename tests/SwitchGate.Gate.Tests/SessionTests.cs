@@ -89,7 +89,7 @@ public sealed class SessionTests : IDisposable
 
     private static AttestationMessage FromPacketOut(PacketOut po) => AttestationFrame.Parse(po.Data).Message;
 
-    private async Task<Challenge> HelloAsync(LoopbackSwitch sw, ulong session = 0)
+    private async Task<Challenge> HelloAsync(FakeSwitch sw, ulong session = 0)
     {
         int mark = sw.Received.Count;
         await sw.PacketInAsync(_node.Port, _node.Hello(session));
@@ -98,7 +98,7 @@ public sealed class SessionTests : IDisposable
         return Assert.IsType<Challenge>(FromPacketOut(po));
     }
 
-    private async Task<Verdict> AttestAsync(LoopbackSwitch sw)
+    private async Task<Verdict> AttestAsync(FakeSwitch sw)
     {
         var challenge = await HelloAsync(sw);
         int mark = sw.Received.Count;
@@ -110,7 +110,7 @@ public sealed class SessionTests : IDisposable
     public async Task Cold_start_installs_the_gate_and_the_verdict_follows_the_barrier_reply()
     {
         await using var controller = GateController.Start(_node);
-        await using var sw = await LoopbackSwitch.ConnectAsync(controller.EndPoint, _node.DatapathId, 1, 2, 3);
+        await using var sw = await FakeSwitch.ConnectAsync(controller.EndPoint, _node.DatapathId);
         await controller.WaitReadyAsync(_node.DatapathId);
         var coldStart = sw.Received.OfType<FlowMod>().Where(f => f.TableId == 0 && f.Command == FlowModCommand.Add).ToList();
         Assert.Contains(coldStart, f => f.Priority == 600 && f.Match == Match.Of(Oxm.InPort(_node.Port)));
@@ -146,7 +146,7 @@ public sealed class SessionTests : IDisposable
     public async Task Switch_error_to_the_admission_batch_means_no_admission()
     {
         await using var controller = GateController.Start(_node);
-        await using var sw = await LoopbackSwitch.ConnectAsync(controller.EndPoint, _node.DatapathId, 1, 2, 3);
+        await using var sw = await FakeSwitch.ConnectAsync(controller.EndPoint, _node.DatapathId);
         await controller.WaitReadyAsync(_node.DatapathId);
         sw.ErrorFor = m => m is FlowMod { Priority: 800, Command: FlowModCommand.Add }
             ? new ErrorMsg(ErrorType.FlowModFailed, (ushort)FlowModFailedCode.TableFull, [])
@@ -166,7 +166,7 @@ public sealed class SessionTests : IDisposable
     public async Task Reconnecting_switch_gets_still_valid_admissions_back_with_the_remaining_lease()
     {
         await using var controller = GateController.Start(_node);
-        var sw = await LoopbackSwitch.ConnectAsync(controller.EndPoint, _node.DatapathId, 1, 2, 3);
+        var sw = await FakeSwitch.ConnectAsync(controller.EndPoint, _node.DatapathId);
         await controller.WaitReadyAsync(_node.DatapathId);
         var verdict = await AttestAsync(sw);
         Assert.Equal(VerdictKind.Admitted, verdict.Kind);
@@ -174,7 +174,7 @@ public sealed class SessionTests : IDisposable
         await GateController.Eventually(() => controller.Registry.Count == 0, "session not closed");
         await Task.Delay(1100);
 
-        await using var again = await LoopbackSwitch.ConnectAsync(controller.EndPoint, _node.DatapathId, 1, 2, 3);
+        await using var again = await FakeSwitch.ConnectAsync(controller.EndPoint, _node.DatapathId);
         await controller.WaitReadyAsync(_node.DatapathId);
         var restored = again.Received.OfType<FlowMod>().Where(f => f.Priority == 800).ToList();
         Assert.Equal(2, restored.Count);
@@ -194,7 +194,7 @@ public sealed class SessionTests : IDisposable
     public async Task Enrolment_change_on_disk_revokes_over_the_switch_after_reload()
     {
         await using var controller = GateController.Start(_node);
-        await using var sw = await LoopbackSwitch.ConnectAsync(controller.EndPoint, _node.DatapathId, 1, 2, 3);
+        await using var sw = await FakeSwitch.ConnectAsync(controller.EndPoint, _node.DatapathId);
         await controller.WaitReadyAsync(_node.DatapathId);
         var admitted = await AttestAsync(sw);
         int mark = sw.Received.Count;
@@ -250,7 +250,7 @@ public sealed class HostingAndExpiryTests : IDisposable
     public async Task Flow_removed_by_hard_timeout_in_the_switch_revokes_lease_expired()
     {
         await using var controller = GateController.Start(_node);
-        await using var sw = await LoopbackSwitch.ConnectAsync(controller.EndPoint, _node.DatapathId, 1, 2, 3);
+        await using var sw = await FakeSwitch.ConnectAsync(controller.EndPoint, _node.DatapathId);
         await controller.WaitReadyAsync(_node.DatapathId);
         var verdicts = new List<AuditEntry>();
         controller.Gate.Audited += e => { lock (verdicts) verdicts.Add(e); };
