@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Net;
 using System.Net.NetworkInformation;
 using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
@@ -9,6 +10,9 @@ using SwitchGate.Attestation;
 using SwitchGate.Attestation.Enrolment;
 using SwitchGate.BootAgent.Core;
 using SwitchGate.BootAgent.Hosting;
+using SwitchGate.BootAgent.Jobs;
+using SwitchGate.Jobs.Pipeline;
+using SwitchGate.Jobs.Storage;
 using SwitchGate.BootAgent.Network;
 using SwitchGate.BootAgent.Tpm;
 using SwitchGate.Tpm.Client;
@@ -60,6 +64,8 @@ public static class AgentCommands
         root.Subcommands.Add(DepartCommand());
         root.Subcommands.Add(RebootCommand());
         root.Subcommands.Add(StatusCommand());
+        root.Subcommands.Add(ServeCommand());
+        root.Subcommands.Add(JobsCommand());
         return root;
     }
 
@@ -218,19 +224,7 @@ public static class AgentCommands
         command.SetAction((parse, ct) => Guard(parse, async log =>
         {
             var state = State(parse);
-            var identity = Identity(parse, state);
-            var endpoint = Endpoint(parse);
-            await endpoint.PowerCycleAsync(ct);
-            using (var tpm = await endpoint.ConnectAsync(ct))
-            {
-                await MeasuredLaunch.RunAsync(tpm, ct: ct);
-                await LogPcrsAsync(tpm, log, ct);
-            }
-
-            // After a reboot the agent must start from HELLO(0) (docs/protocol.md §7.1).
-            state.SaveAdmission(null);
-            await NicAddress.SetAsync(parse.GetValue(InterfaceOption)!, identity.CleanMac, ct);
-            log.LogInformation("rebooted mac={Mac}", EnrolmentRecord.Format(identity.CleanMac));
+            await RebootAsync(Endpoint(parse), state, Identity(parse, state), parse.GetValue(InterfaceOption)!, log, ct);
             return ExitCodes.Ok;
         }));
         return command;
@@ -269,6 +263,93 @@ public static class AgentCommands
                 ? "admission=none" : $"admission session={AgentCore.Hex(admission.Session)} lease-end={admission.LeaseEnd:O}");
             log.LogInformation("service={Service}", File.Exists(state.SocketPath) && ControlSocket.IsServing(state.SocketPath) ? "running" : "stopped");
             return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    /// <summary>
+    /// The test rack's emulated reboot into clean mode: TPM power cycle (PCRs reset, resetCount + 1), the measured
+    /// launch, the old admission forgotten, the clean MAC on the NIC. Also the job pipeline's reboot step.
+    /// </summary>
+    internal static async Task RebootAsync(TpmEndpoint endpoint, StateDirectory state, NodeIdentity identity, string iface, ILogger log, CancellationToken ct)
+    {
+        await endpoint.PowerCycleAsync(ct);
+        using (var tpm = await endpoint.ConnectAsync(ct))
+        {
+            await MeasuredLaunch.RunAsync(tpm, ct: ct);
+            await LogPcrsAsync(tpm, log, ct);
+        }
+
+        // After a reboot the agent must start from HELLO(0) (docs/protocol.md §7.1).
+        state.SaveAdmission(null);
+        await NicAddress.SetAsync(iface, identity.CleanMac, ct);
+        log.LogInformation("rebooted mac={Mac}", EnrolmentRecord.Format(identity.CleanMac));
+    }
+
+    private static Command ServeCommand()
+    {
+        var listen = new Option<string>("--listen")
+        {
+            Description = "Address:port of the job API (the boot server's rack address; docs/jobs.md)",
+            DefaultValueFactory = _ => "0.0.0.0:8470",
+        };
+        var window = new Option<double>("--delivery-window")
+        {
+            Description = "Seconds a Ready job keeps the node clean for its host before the next job may start",
+            DefaultValueFactory = _ => JobQueue.DefaultDeliveryWindow.TotalSeconds,
+        };
+        var command = new Command("serve", "The boot job service: job API over HTTP, queue, and the persisted pipeline (depart, boot, save, reboot, attest, hand back)")
+        {
+            listen, window,
+        };
+        command.SetAction((parse, ct) => Guard(parse, async log =>
+        {
+            if (!IPEndPoint.TryParse(parse.GetValue(listen)!, out var endpoint) || endpoint.Port == 0)
+                throw new AgentConfigurationException($"--listen '{parse.GetValue(listen)}' is not ADDRESS:PORT");
+            var state = State(parse);
+            var identity = Identity(parse, state);
+            await using var node = new NodeControl(Endpoint(parse), state, identity, parse.GetValue(InterfaceOption)!, log);
+            var store = new JobStore(Path.Combine(state.Path, "jobs"));
+            var service = new JobService(store, node, GuestHypervisors.Create(log),
+                new JobServiceOptions { DeliveryWindow = TimeSpan.FromSeconds(parse.GetValue(window)) }, log);
+            await using var api = JobHttpApi.Build(service, endpoint);
+            await api.StartAsync(ct);
+            log.LogInformation("serving jobs on http://{Endpoint}/jobs", endpoint);
+            try
+            {
+                await service.RunAsync(ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                log.LogInformation("stopped");
+            }
+            await api.StopAsync(CancellationToken.None);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command JobsCommand()
+    {
+        var id = new Argument<string?>("id") { Description = "Show one job with its phases", Arity = ArgumentArity.ZeroOrOne };
+        var command = new Command("jobs", "List the jobs in the state directory (operator view, no network)") { id };
+        command.SetAction((parse, ct) => Guard(parse, log =>
+        {
+            var store = new JobStore(Path.Combine(State(parse).Path, "jobs"));
+            foreach (var job in store.LoadAll().Where(j => parse.GetValue(id) is not { } one || j.Id == one))
+            {
+                if (job.Record is not { } r)
+                {
+                    log.LogInformation("job id={Id} refused=\"{Error}\"", job.Id, job.Error);
+                    continue;
+                }
+                log.LogInformation("job id={Id} state={State} submitter={Submitter} since={Since:O}{Failure}", r.Id, r.State, r.Submitter, r.Since,
+                    r.Failure is null ? "" : $" failure=\"{r.Failure}\"");
+                if (parse.GetValue(id) is not null)
+                    foreach (var phase in r.Phases)
+                        log.LogInformation("  phase {State} at={At:O}", phase.State, phase.At);
+            }
+            return Task.FromResult(ExitCodes.Ok);
         }));
         return command;
     }

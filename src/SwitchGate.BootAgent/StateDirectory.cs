@@ -1,6 +1,7 @@
 using System.Net.NetworkInformation;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SwitchGate.Attestation;
 using SwitchGate.Attestation.Enrolment;
 using SwitchGate.BootAgent.Core;
 using SwitchGate.BootAgent.Tpm;
@@ -136,8 +137,6 @@ public sealed class StateDirectory(string path)
     private void WriteAtomic(string name, byte[] bytes)
     {
         Directory.CreateDirectory(Path);
-        var tmp = File(name + ".tmp");
-        System.IO.File.WriteAllBytes(tmp, bytes);
-        System.IO.File.Move(tmp, File(name), overwrite: true);
+        DurableFile.WriteAllBytes(File(name), bytes);
     }
 }

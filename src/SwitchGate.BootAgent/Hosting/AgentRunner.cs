@@ -25,7 +25,8 @@ public sealed class AgentRunner(
     StateDirectory state,
     NodeIdentity identity,
     ILogger logger,
-    TimeProvider? clock = null)
+    TimeProvider? clock = null,
+    Action<Admission?>? onAdmissionChanged = null)
 {
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly List<DepartRequest> _waiting = [];
@@ -175,6 +176,7 @@ public sealed class AgentRunner(
             case AdmissionChanged changed:
                 state.SaveAdmission(changed.Admission);
                 LogExchange(changed.Admission);
+                onAdmissionChanged?.Invoke(changed.Admission);
                 return [];
             case ProduceEvidence produce:
                 return await ProduceEvidenceAsync(produce, ct).ConfigureAwait(false);

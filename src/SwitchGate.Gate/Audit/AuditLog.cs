@@ -33,7 +33,7 @@ public sealed class AuditLog : IDisposable
         // FileMode.Append: every write goes to the end, nothing earlier is ever rewritten.
         _stream = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
         if (created)
-            Enrolment.DurableFile.SyncDirectory(directory);
+            DurableFile.SyncDirectory(directory);
         if (!syncEveryAppend)
             _syncLoop = Task.Run(SyncLoopAsync);
     }

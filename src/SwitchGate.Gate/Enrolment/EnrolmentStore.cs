@@ -1,3 +1,4 @@
+using SwitchGate.Attestation;
 using SwitchGate.Attestation.Enrolment;
 using SwitchGate.Gate.Policy;
 
@@ -100,63 +101,5 @@ public sealed class EnrolmentStore
         return string.Join('|', new DirectoryInfo(Directory).EnumerateFiles("*" + Extension)
             .OrderBy(f => f.Name, StringComparer.Ordinal)
             .Select(f => $"{f.Name}:{f.Length}:{f.LastWriteTimeUtc.Ticks}"));
-    }
-}
-
-/// <summary>Crash-safe whole-file writes: a reader sees the old content or the new one, never a mix.</summary>
-public static class DurableFile
-{
-    public static void WriteAllBytes(string path, ReadOnlySpan<byte> content)
-    {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                stream.Write(content);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, path, overwrite: true); // rename(2): atomic within a file system
-            SyncDirectory(directory);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-                File.Delete(temp);
-        }
-    }
-
-    /// <summary>fsync(2) of the directory, so that the rename itself survives a power loss (.NET cannot open a directory as a file).</summary>
-    public static void SyncDirectory(string directory)
-    {
-        if (!OperatingSystem.IsLinux())
-            return;
-        int fd = Native.open(directory, Native.O_RDONLY);
-        if (fd < 0)
-            throw new IOException($"cannot open directory {directory} to sync it (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()})");
-        try
-        {
-            if (Native.fsync(fd) != 0)
-                throw new IOException($"fsync of directory {directory} failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()})");
-        }
-        finally
-        {
-            Native.close(fd);
-        }
-    }
-
-    private static class Native
-    {
-        public const int O_RDONLY = 0; // <fcntl.h>; a directory opens read-only without O_DIRECTORY
-
-        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
-        public static extern int open([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string path, int flags);
-
-        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
-        public static extern int fsync(int fd);
-
-        [System.Runtime.InteropServices.DllImport("libc")]
-        public static extern int close(int fd);
     }
 }

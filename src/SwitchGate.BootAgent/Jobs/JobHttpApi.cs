@@ -1,0 +1,132 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using SwitchGate.Jobs.Codec;
+using SwitchGate.Jobs.Model;
+
+namespace SwitchGate.BootAgent.Jobs;
+
+/// <summary>
+/// The job API on the boot server's rack address (docs/jobs.md "Transfer"), Kestrel:
+/// <code>
+/// POST /jobs                              create a job (201, its record)
+/// GET  /jobs                              the caller's jobs
+/// GET  /jobs/ID                           one job's record (state, failure, phases)
+/// GET  /jobs/ID/first/NAME                bytes of kernel|initrd|disk the agent holds (resume point)
+/// PUT  /jobs/ID/first/NAME?offset=N       append to it from N
+/// POST /jobs/ID/submit                    job.json: checked, files verified, job queued
+/// GET  /jobs/ID/second/NAME               manifest|state|disk of the second image, with Range (Ready only)
+/// POST /jobs/ID/delivered                 the host holds the image: Delivered, files deleted
+/// </code>
+/// A job is visible only to the address that created it. Errors are one line of text with the status.
+/// </summary>
+public static class JobHttpApi
+{
+    public static WebApplication Build(JobService service, IPEndPoint listen)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Listen(listen);
+            // Uploads are bounded per file by the job service, not by one global body size.
+            k.Limits.MaxRequestBodySize = null;
+        });
+        var app = builder.Build();
+        app.MapPost("/jobs", (HttpContext c) => Handle(c, async () => Record(c, await service.CreateAsync(Caller(c), c.RequestAborted), 201)));
+        app.MapGet("/jobs", (HttpContext c) => Handle(c, () =>
+        {
+            using var buffer = new MemoryStream();
+            buffer.WriteByte((byte)'[');
+            var first = true;
+            foreach (var record in service.List(Caller(c)))
+            {
+                if (!first) buffer.WriteByte((byte)',');
+                buffer.Write(JobCodec.Write(record));
+                first = false;
+            }
+            buffer.WriteByte((byte)']');
+            return Task.FromResult(Results.Bytes(buffer.ToArray(), "application/json"));
+        }));
+        app.MapGet("/jobs/{id}", (HttpContext c, string id) => Handle(c, () => Task.FromResult(Record(c, service.Status(id, Caller(c))))));
+        app.MapGet("/jobs/{id}/first/{name}", (HttpContext c, string id, string name) => Handle(c, () =>
+            Task.FromResult(Results.Text(service.Received(id, Caller(c), First(name)).ToString(System.Globalization.CultureInfo.InvariantCulture)))));
+        app.MapPut("/jobs/{id}/first/{name}", (HttpContext c, string id, string name, long offset) => Handle(c, async () =>
+            Results.Text((await service.AppendAsync(id, Caller(c), First(name), offset, c.Request.Body, c.RequestAborted))
+                .ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        app.MapPost("/jobs/{id}/submit", (HttpContext c, string id) => Handle(c, async () =>
+            Record(c, await service.SubmitAsync(id, Caller(c), await ReadBoundedAsync(c, JobLimits.JobFileBytes), c.RequestAborted))));
+        app.MapGet("/jobs/{id}/second/{name}", (HttpContext c, string id, string name) => Handle(c, () =>
+        {
+            var file = JobCodec.TryParseSecond(name, out var f) ? f : throw new JobRequestException(404, $"no second-image file '{Clip(name)}'");
+            return Task.FromResult(Results.File(service.SecondFile(id, Caller(c), file),
+                file == SecondImageFile.Manifest ? "application/json" : "application/octet-stream", enableRangeProcessing: true));
+        }));
+        app.MapPost("/jobs/{id}/delivered", (HttpContext c, string id) => Handle(c, async () =>
+            Record(c, await service.DeliveredAsync(id, Caller(c), c.RequestAborted))));
+        return app;
+    }
+
+    /// <summary>Runs a handler and writes its result, or the refusal as one line with its status.</summary>
+    private static async Task Handle(HttpContext context, Func<Task<IResult>> body)
+    {
+        IResult result;
+        try
+        {
+            result = await body().ConfigureAwait(false);
+        }
+        catch (JobRequestException e)
+        {
+            result = Results.Text(e.Message + "\n", statusCode: e.Status);
+        }
+        catch (JobFormatException e)
+        {
+            result = Results.Text(e.Message + "\n", statusCode: 422);
+        }
+        catch (Exception e) when (e is IOException or BadHttpRequestException && !context.RequestAborted.IsCancellationRequested)
+        {
+            result = Results.Text($"transfer failed: {e.Message}\n", statusCode: 400);
+        }
+        await result.ExecuteAsync(context).ConfigureAwait(false);
+    }
+
+    private static IResult Record(HttpContext context, JobRecord record, int status = 200) =>
+        new StatusBytes(JobCodec.Write(record), status);
+
+    private static FirstImageFile First(string name) =>
+        JobCodec.TryParseFirst(name, out var file) ? file : throw new JobRequestException(404, $"no first-image file '{Clip(name)}'");
+
+    private static IPAddress Caller(HttpContext context) => context.Connection.RemoteIpAddress ?? IPAddress.None;
+
+    private static async Task<byte[]> ReadBoundedAsync(HttpContext context, int max)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[8192];
+        int n;
+        while ((n = await context.Request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + n > max)
+                throw new JobRequestException(413, $"job file refused: more than the limit of {max} bytes");
+            buffer.Write(chunk, 0, n);
+        }
+        return buffer.ToArray();
+    }
+
+    private static string Clip(string s) => s.Length <= 32 ? s : s[..32];
+
+    /// <summary>A JSON body with a status (Results.Bytes has no status parameter).</summary>
+    private sealed class StatusBytes(byte[] body, int status) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext context)
+        {
+            context.Response.StatusCode = status;
+            context.Response.ContentType = "application/json";
+            await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+}
