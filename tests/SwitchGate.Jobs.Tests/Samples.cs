@@ -11,7 +11,7 @@ internal static class Samples
         "console=ttyS0 quiet", 128, "SWITCHGATE-GUEST-BOOTED", deadline ?? TimeSpan.FromSeconds(60));
 
     public static SecondImage Manifest(string id = "j1-abcd") => new(id, new FileDigest(4096, Hex64), null, Hex64, null,
-        "console=ttyS0", 128, "SWITCHGATE-GUEST-BOOTED", "tcg", new DateTimeOffset(2026, 12, 4, 15, 0, 0, TimeSpan.Zero));
+        "console=ttyS0", 128, "SWITCHGATE-GUEST-BOOTED", "tcg", new DateTimeOffset(2026, 12, 4, 15, 0, 0, TimeSpan.Zero), "counter=41");
 
     public static readonly DateTimeOffset T0 = new(2026, 12, 4, 15, 0, 0, TimeSpan.Zero);
 

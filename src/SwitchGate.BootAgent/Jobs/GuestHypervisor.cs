@@ -28,5 +28,8 @@ public interface IBootingGuest : IAsyncDisposable
     /// <summary>Pauses the guest and writes its state to <paramref name="stateFile"/>.</summary>
     Task SaveStateAsync(string stateFile, CancellationToken ct);
 
+    /// <summary>The last complete line on the guest's serial console (bounded; the guest wrote it, so only shown).</summary>
+    string? LastSerialLine();
+
     Task QuitAsync(CancellationToken ct);
 }

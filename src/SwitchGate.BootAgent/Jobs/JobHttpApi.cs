@@ -38,8 +38,8 @@ public static class JobHttpApi
             k.Limits.MaxRequestBodySize = null;
         });
         var app = builder.Build();
-        app.MapPost("/jobs", (HttpContext c) => Handle(c, async () => Record(c, await service.CreateAsync(Caller(c), c.RequestAborted), 201)));
-        app.MapGet("/jobs", (HttpContext c) => Handle(c, () =>
+        app.MapPost("/jobs", Handler(async c => Record(await service.CreateAsync(Caller(c), c.RequestAborted), 201)));
+        app.MapGet("/jobs", Handler(c =>
         {
             using var buffer = new MemoryStream();
             buffer.WriteByte((byte)'[');
@@ -53,32 +53,41 @@ public static class JobHttpApi
             buffer.WriteByte((byte)']');
             return Task.FromResult(Results.Bytes(buffer.ToArray(), "application/json"));
         }));
-        app.MapGet("/jobs/{id}", (HttpContext c, string id) => Handle(c, () => Task.FromResult(Record(c, service.Status(id, Caller(c))))));
-        app.MapGet("/jobs/{id}/first/{name}", (HttpContext c, string id, string name) => Handle(c, () =>
-            Task.FromResult(Results.Text(service.Received(id, Caller(c), First(name)).ToString(System.Globalization.CultureInfo.InvariantCulture)))));
-        app.MapPut("/jobs/{id}/first/{name}", (HttpContext c, string id, string name, long offset) => Handle(c, async () =>
-            Results.Text((await service.AppendAsync(id, Caller(c), First(name), offset, c.Request.Body, c.RequestAborted))
-                .ToString(System.Globalization.CultureInfo.InvariantCulture))));
-        app.MapPost("/jobs/{id}/submit", (HttpContext c, string id) => Handle(c, async () =>
-            Record(c, await service.SubmitAsync(id, Caller(c), await ReadBoundedAsync(c, JobLimits.JobFileBytes), c.RequestAborted))));
-        app.MapGet("/jobs/{id}/second/{name}", (HttpContext c, string id, string name) => Handle(c, () =>
+        app.MapGet("/jobs/{id}", Handler(c => Task.FromResult(Record(service.Status(Route(c, "id"), Caller(c))))));
+        app.MapGet("/jobs/{id}/first/{name}", Handler(c =>
+            Task.FromResult(Results.Text(Number(service.Received(Route(c, "id"), Caller(c), First(Route(c, "name"))))))));
+        app.MapPut("/jobs/{id}/first/{name}", Handler(async c =>
+            Results.Text(Number(await service.AppendAsync(Route(c, "id"), Caller(c), First(Route(c, "name")), Offset(c), c.Request.Body, c.RequestAborted)))));
+        app.MapPost("/jobs/{id}/submit", Handler(async c =>
+            Record(await service.SubmitAsync(Route(c, "id"), Caller(c), await ReadBoundedAsync(c, JobLimits.JobFileBytes), c.RequestAborted))));
+        app.MapGet("/jobs/{id}/second/{name}", Handler(c =>
         {
+            var name = Route(c, "name");
             var file = JobCodec.TryParseSecond(name, out var f) ? f : throw new JobRequestException(404, $"no second-image file '{Clip(name)}'");
-            return Task.FromResult(Results.File(service.SecondFile(id, Caller(c), file),
+            return Task.FromResult(Results.File(service.SecondFile(Route(c, "id"), Caller(c), file),
                 file == SecondImageFile.Manifest ? "application/json" : "application/octet-stream", enableRangeProcessing: true));
         }));
-        app.MapPost("/jobs/{id}/delivered", (HttpContext c, string id) => Handle(c, async () =>
-            Record(c, await service.DeliveredAsync(id, Caller(c), c.RequestAborted))));
+        app.MapPost("/jobs/{id}/delivered", Handler(async c => Record(await service.DeliveredAsync(Route(c, "id"), Caller(c), c.RequestAborted))));
         return app;
     }
 
+    private static RequestDelegate Handler(Func<HttpContext, Task<IResult>> body) => c => Handle(c, body);
+
+    private static string Route(HttpContext c, string key) => c.Request.RouteValues[key] as string ?? "";
+
+    private static string Number(long n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static long Offset(HttpContext c) =>
+        long.TryParse(c.Request.Query["offset"], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var offset)
+            ? offset : throw new JobRequestException(400, "offset=N (a non-negative integer) is required");
+
     /// <summary>Runs a handler and writes its result, or the refusal as one line with its status.</summary>
-    private static async Task Handle(HttpContext context, Func<Task<IResult>> body)
+    private static async Task Handle(HttpContext context, Func<HttpContext, Task<IResult>> body)
     {
         IResult result;
         try
         {
-            result = await body().ConfigureAwait(false);
+            result = await body(context).ConfigureAwait(false);
         }
         catch (JobRequestException e)
         {
@@ -95,7 +104,7 @@ public static class JobHttpApi
         await result.ExecuteAsync(context).ConfigureAwait(false);
     }
 
-    private static IResult Record(HttpContext context, JobRecord record, int status = 200) =>
+    private static IResult Record(JobRecord record, int status = 200) =>
         new StatusBytes(JobCodec.Write(record), status);
 
     private static FirstImageFile First(string name) =>

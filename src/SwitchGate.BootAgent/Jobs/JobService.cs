@@ -155,7 +155,7 @@ public sealed class JobService(JobStore store, NodeControl node, IGuestHyperviso
         {
             var line = await _guest.WaitForSerialAsync(job.BootedMarker, left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1), ct).ConfigureAwait(false);
             _bootedLine = line.Trim();
-            log.LogInformation("job id={Id} booted line=\"{Line}\"", record.Id, Clip(_bootedLine, 120));
+            log.LogInformation("job id={Id} booted line=\"{Line}\"", record.Id, Printable(_bootedLine, 120));
             return StepOutcome.Ok;
         }
         catch (TimeoutException)
@@ -181,6 +181,7 @@ public sealed class JobService(JobStore store, NodeControl node, IGuestHyperviso
         var temp = DurableFile.TempPathFor(statePath);
         await _guest.SaveStateAsync(temp, ct).ConfigureAwait(false);
         var accelerator = _guest.Accelerator;
+        var lastLine = _guest.LastSerialLine() is { } l ? Printable(l, JobLimits.BootedLineBytes) : null;
         await StopGuestAsync(ct).ConfigureAwait(false);
         DurableFile.Commit(temp, statePath);
         FileDigest? disk = null;
@@ -191,7 +192,7 @@ public sealed class JobService(JobStore store, NodeControl node, IGuestHyperviso
             disk = JobStore.DigestOf(diskPath);
         }
         var manifest = new SecondImage(record.Id, JobStore.DigestOf(statePath), disk, job.Kernel.Sha256, job.Initrd?.Sha256,
-            job.KernelCommandLine, job.MemoryMiB, Clip(_bootedLine, JobLimits.BootedLineBytes), accelerator, Now);
+            job.KernelCommandLine, job.MemoryMiB, Printable(_bootedLine, JobLimits.BootedLineBytes), accelerator, Now, lastLine);
         DurableFile.WriteAllBytes(store.SecondPath(record.Id, SecondImageFile.Manifest), JobCodec.Write(manifest));
         log.LogInformation("job id={Id} saved state_bytes={Size}", record.Id, manifest.State.Size);
         return StepOutcome.Ok;
@@ -469,4 +470,7 @@ public sealed class JobService(JobStore store, NodeControl node, IGuestHyperviso
     private static string Caller(IPAddress address) => (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
 
     private static string Clip(string s, int max) => s.Length <= max ? s : s[..max];
+
+    /// <summary>A console line as the manifest may carry it: printable ASCII, bounded.</summary>
+    private static string Printable(string s, int max) => Clip(new string(s.Trim().Select(c => c is < ' ' or > '~' ? '?' : c).ToArray()), max);
 }

@@ -59,6 +59,7 @@ public static class JobCodec
         w.WriteString("booted_line", image.BootedLine);
         w.WriteString("accelerator", image.Accelerator);
         w.WriteString("saved_at", image.SavedAt.ToString("O", CultureInfo.InvariantCulture));
+        if (image.LastSerialLine is { } last) w.WriteString("last_serial_line", last);
     });
 
     public static SecondImage ParseManifest(ReadOnlySpan<byte> bytes)
@@ -76,7 +77,8 @@ public static class JobCodec
         var image = new SecondImage(id, state, disk, kernel, initrd, cmdline, memory,
             o.String("booted_line", JobLimits.BootedLineBytes),
             Accelerator(o),
-            o.Time("saved_at"));
+            o.Time("saved_at"),
+            o.OptionalString("last_serial_line", JobLimits.BootedLineBytes));
         o.End();
         return image;
     }

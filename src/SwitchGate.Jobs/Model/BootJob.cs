@@ -52,7 +52,8 @@ public sealed record BootJob(
 /// <summary>
 /// The second image's manifest (manifest.json): the saved VM state and the guest's disk after the boot, with their
 /// digests, and the machine both sides must start the same way (command line, memory, the first image's kernel and
-/// initrd digests, which the production host already holds).
+/// initrd digests, which the production host already holds). <see cref="LastSerialLine"/> is the guest's last console
+/// line before the pause (informational: the production host shows that the resumed guest carries on from there).
 /// </summary>
 public sealed record SecondImage(
     string JobId,
@@ -64,7 +65,8 @@ public sealed record SecondImage(
     int MemoryMiB,
     string BootedLine,
     string Accelerator,
-    DateTimeOffset SavedAt)
+    DateTimeOffset SavedAt,
+    string? LastSerialLine = null)
 {
     public FileDigest? File(SecondImageFile file) => file switch
     {
