@@ -132,6 +132,27 @@ public sealed class ManagedProcess : IAsyncDisposable
         await Task.WhenAll(_stdout, _stderr).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Waits up to <paramref name="timeout"/> for the process to exit on its own (after being asked to, e.g. over
+    /// a control channel); true when it has. Sends nothing.
+    /// </summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout, CancellationToken cancel = default)
+    {
+        if (HasExited) return true;
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        limit.CancelAfter(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(limit.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            cancel.ThrowIfCancellationRequested();
+            return false;
+        }
+    }
+
     /// <summary>Kills at once (SIGKILL): a crash, as far as its peers can tell.</summary>
     public Task KillAsync() => StopAsync("KILL", TimeSpan.FromSeconds(5));
 
