@@ -1,0 +1,90 @@
+using System.Runtime.InteropServices;
+
+namespace SwitchGate.Hypervisor;
+
+/// <summary>How QEMU runs the guest's CPU.</summary>
+public enum Accelerator
+{
+    /// <summary>Hardware virtualization through /dev/kvm.</summary>
+    Kvm,
+    /// <summary>QEMU's own binary translator: slower, works everywhere.</summary>
+    Tcg,
+}
+
+/// <summary>The probe's answer and why, for reports (the choice is made at run time, never configured silently).</summary>
+public sealed record AcceleratorChoice(Accelerator Accelerator, string Reason);
+
+/// <summary>
+/// Chooses KVM when /dev/kvm opens read-write, speaks the stable API (KVM_GET_API_VERSION = 12) and lets us
+/// create a VM (KVM_CREATE_VM: a nested or locked-down host can pass the first two and fail this one);
+/// TCG otherwise. <c>SG_QEMU_ACCEL=tcg</c> forces TCG (to measure it on a KVM machine); <c>SG_QEMU_ACCEL=kvm</c>
+/// insists on KVM and fails when it does not work.
+/// </summary>
+public static class AcceleratorProbe
+{
+    public const string OverrideVariable = "SG_QEMU_ACCEL";
+    private const string KvmDevice = "/dev/kvm";
+
+    // linux/kvm.h: _IO(KVMIO = 0xAE, nr).
+    private const uint KvmGetApiVersion = 0xAE00;
+    private const uint KvmCreateVm = 0xAE01;
+    private const int KvmApiVersion = 12;
+    private const int ORdWr = 2;
+    private const int OCloExec = 0x80000;
+
+    private static readonly Lazy<AcceleratorChoice> Cached = new(Probe);
+
+    /// <summary>The accelerator to use (probed once per process).</summary>
+    public static Accelerator Detect() => Cached.Value.Accelerator;
+
+    /// <summary>The accelerator and the reason, e.g. "KVM (/dev/kvm works)" or "TCG (/dev/kvm: No such file or directory)".</summary>
+    public static AcceleratorChoice Describe() => Cached.Value;
+
+    private static AcceleratorChoice Probe()
+    {
+        var forced = Environment.GetEnvironmentVariable(OverrideVariable)?.Trim().ToLowerInvariant();
+        var kvm = ProbeKvm();
+        return forced switch
+        {
+            "tcg" => new(Accelerator.Tcg, $"TCG (forced by {OverrideVariable}=tcg)"),
+            "kvm" => kvm is null
+                ? new(Accelerator.Kvm, $"KVM (forced by {OverrideVariable}=kvm; {KvmDevice} works)")
+                : throw new QemuException($"{OverrideVariable}=kvm but {KvmDevice} does not work: {kvm}"),
+            null or "" or "auto" => kvm is null
+                ? new(Accelerator.Kvm, $"KVM ({KvmDevice} works)")
+                : new(Accelerator.Tcg, $"TCG ({KvmDevice}: {kvm})"),
+            _ => throw new QemuException($"{OverrideVariable} must be kvm, tcg or auto, not '{forced}'"),
+        };
+    }
+
+    /// <summary>Null when KVM works, else what failed.</summary>
+    private static string? ProbeKvm()
+    {
+        if (!OperatingSystem.IsLinux()) return "not Linux";
+        var fd = Open(KvmDevice, ORdWr | OCloExec);
+        if (fd < 0) return Marshal.GetLastPInvokeErrorMessage();
+        try
+        {
+            var version = Ioctl(fd, KvmGetApiVersion, 0);
+            if (version != KvmApiVersion)
+                return version < 0 ? $"KVM_GET_API_VERSION: {Marshal.GetLastPInvokeErrorMessage()}" : $"KVM API version {version}, not {KvmApiVersion}";
+            var vm = Ioctl(fd, KvmCreateVm, 0);
+            if (vm < 0) return $"KVM_CREATE_VM: {Marshal.GetLastPInvokeErrorMessage()}";
+            Close(vm);
+            return null;
+        }
+        finally
+        {
+            Close(fd);
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+    [DllImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    private static extern int Ioctl(int fd, nuint request, nint argument);
+
+    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static extern int Close(int fd);
+}
