@@ -8,9 +8,13 @@ export SG_ROOT
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 SG_APT_PACKAGES=(openvswitch-switch openvswitch-testcontroller swtpm swtpm-tools tpm2-tools
-  tshark iproute2 iputils-ping libpcap0.8 procps ethtool afl++)
+  tshark iproute2 iputils-ping libpcap0.8 procps ethtool afl++
+  qemu-system-x86 qemu-utils cpio busybox-static)
 
 sg_log() { printf '[switchgate] %s\n' "$*" >&2; }
+
+# shellcheck source=guest.sh
+source "$SG_ROOT/scripts/lib/guest.sh"
 
 sg_install_packages() {
   local missing=()

@@ -1,0 +1,119 @@
+# Sourced by scripts/lib/setup.sh. sg_build_guest builds the test guest from Debian packages only — a Debian
+# kernel (linux-image-*-amd64) and a busybox-static initramfs whose /init prints the boot marker and then a
+# counter on ttyS0 — caches it in $SG_GUEST_CACHE (default /var/cache/switchgate/guest) with a manifest of
+# SHA-256s, and prints that directory. A valid cache is reused without touching the network.
+
+SG_GUEST_CACHE="${SG_GUEST_CACHE:-/var/cache/switchgate/guest}"
+SG_GUEST_MARKER=SWITCHGATE-GUEST-BOOTED
+SG_GUEST_CMDLINE="console=ttyS0 quiet"
+
+# The guest's /init. It prints the PCI function count with every counter line so that a test can see
+# a hot-unplugged device disappear from inside the guest. Changing it changes init_sha256: the cache rebuilds.
+sg_guest_init() {
+  cat <<INIT
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t devtmpfs devtmpfs /dev
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+# Without /dev/console in the archive the kernel starts init with no stdio: take ttyS0 explicitly.
+exec </dev/ttyS0 >/dev/ttyS0 2>&1
+echo $SG_GUEST_MARKER
+n=0
+while :; do
+  n=\$((n + 1))
+  set -- /sys/bus/pci/devices/*
+  echo "counter=\$n pci=\$#"
+  usleep 200000
+done
+INIT
+}
+
+sg_sha256() { sha256sum "$1" | cut -d' ' -f1; }
+
+# True when $1/manifest exists and the init and both files match their recorded SHA-256s.
+sg_guest_valid() {
+  local dir="$1" manifest="$1/manifest" init_sha
+  [[ -f "$manifest" && -f "$dir/vmlinuz" && -f "$dir/initrd.img" ]] || return 1
+  init_sha="$(sg_guest_init | sha256sum | cut -d' ' -f1)"
+  grep -qx "init_sha256=$init_sha" "$manifest" &&
+    grep -qx "vmlinuz_sha256=$(sg_sha256 "$dir/vmlinuz")" "$manifest" &&
+    grep -qx "initrd_sha256=$(sg_sha256 "$dir/initrd.img")" "$manifest"
+}
+
+sg_build_guest() {
+  local cache="$SG_GUEST_CACHE"
+  if sg_guest_valid "$cache"; then
+    echo "$cache"
+    return 0
+  fi
+  mkdir -p "$cache"
+  # A subshell, so that the scratch directory and the lock go away however the build ends. The lock keeps two
+  # test runs from building into the same cache at once; the second finds the first one's result valid.
+  (
+    exec 9>"$cache/.lock"
+    flock 9
+    sg_guest_valid "$cache" && exit 0
+    sg_log "building the test guest in $cache (Debian kernel + busybox-static initramfs)"
+    _sg_build_guest_into "$cache"
+  ) || return 1
+  echo "$cache"
+}
+
+_sg_build_guest_into() {
+  local cache="$1"
+  for tool in apt-get apt-cache dpkg-deb cpio gzip sha256sum flock; do
+    command -v "$tool" >/dev/null || { sg_log "sg_build_guest needs $tool"; return 1; }
+  done
+  local work kernel_pkg kernel_ver busybox_ver
+  work="$(mktemp -d /tmp/sg-guest.XXXXXX)"
+  # Expanded now: the trap runs after this function's locals are gone.
+  # shellcheck disable=SC2064
+  trap "rm -rf '$work'" EXIT
+  # The kernel the linux-image-amd64 metapackage currently points at (e.g. linux-image-6.1.0-57-amd64).
+  kernel_pkg="$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')"
+  if [[ -z "$kernel_pkg" ]]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    kernel_pkg="$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')"
+  fi
+  [[ -n "$kernel_pkg" ]] || { sg_log "no linux-image-*-amd64 package known to APT"; return 1; }
+  # apt-get download writes into the current directory; _apt must be able to write there.
+  chmod 0777 "$work"
+  (cd "$work" && apt-get download -qq "$kernel_pkg" busybox-static 2>&1 | grep -v "unsandboxed" >&2 || true)
+  local kernel_deb busybox_deb
+  kernel_deb="$(ls "$work"/"$kernel_pkg"_*.deb 2>/dev/null | head -1)"
+  busybox_deb="$(ls "$work"/busybox-static_*.deb 2>/dev/null | head -1)"
+  [[ -f "$kernel_deb" && -f "$busybox_deb" ]] || { sg_log "apt-get download of $kernel_pkg busybox-static failed"; return 1; }
+  kernel_ver="$(dpkg-deb -f "$kernel_deb" Version)"
+  busybox_ver="$(dpkg-deb -f "$busybox_deb" Version)"
+  dpkg-deb -x "$kernel_deb" "$work/kernel"
+  dpkg-deb -x "$busybox_deb" "$work/busybox"
+
+  local root="$work/root"
+  mkdir -p "$root"/{bin,dev,proc,sys}
+  install -m 0755 "$work/busybox/bin/busybox" "$root/bin/busybox"
+  sg_guest_init > "$root/init"
+  chmod 0755 "$root/init"
+  # A fixed timestamp and sorted names: the same packages give the same initramfs.
+  find "$root" -exec touch -h -d @0 {} +
+  (cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 --reproducible | gzip -n -9) > "$work/initrd.img"
+  cp "$(ls "$work"/kernel/boot/vmlinuz-* | head -1)" "$work/vmlinuz"
+
+  mkdir -p "$cache"
+  install -m 0644 "$work/vmlinuz" "$cache/vmlinuz.new"
+  install -m 0644 "$work/initrd.img" "$cache/initrd.img.new"
+  mv -f "$cache/vmlinuz.new" "$cache/vmlinuz"
+  mv -f "$cache/initrd.img.new" "$cache/initrd.img"
+  {
+    echo "format=1"
+    echo "kernel_package=$kernel_pkg $kernel_ver"
+    echo "busybox_package=busybox-static $busybox_ver"
+    echo "marker=$SG_GUEST_MARKER"
+    echo "cmdline=$SG_GUEST_CMDLINE"
+    echo "init_sha256=$(sg_guest_init | sha256sum | cut -d' ' -f1)"
+    echo "vmlinuz_sha256=$(sg_sha256 "$cache/vmlinuz")"
+    echo "initrd_sha256=$(sg_sha256 "$cache/initrd.img")"
+  } > "$cache/manifest.new"
+  mv -f "$cache/manifest.new" "$cache/manifest"
+  sg_guest_valid "$cache" || { sg_log "the guest just built in $cache does not match its manifest"; return 1; }
+}
