@@ -7,12 +7,19 @@ namespace SwitchGate.Attestation;
 /// </summary>
 public static class DurableFile
 {
-    public static void WriteAllBytes(string path, ReadOnlySpan<byte> content)
+    /// <summary>
+    /// Writes <paramref name="content"/> durably. <paramref name="mode"/>: the file's permissions from its creation on
+    /// (a file holding a secret is never readable by others, not even for a moment).
+    /// </summary>
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> content, UnixFileMode? mode = null)
     {
         var temp = TempPathFor(path);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+        if (mode is { } m && !OperatingSystem.IsWindows())
+            options.UnixCreateMode = m;
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            using (var stream = new FileStream(temp, options))
             {
                 stream.Write(content);
                 stream.Flush(flushToDisk: true);

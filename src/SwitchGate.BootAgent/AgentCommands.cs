@@ -109,10 +109,8 @@ public static class AgentCommands
             using var tpm = await Endpoint(parse).ConnectAsync(ct);
             var record = await new AgentTpm(tpm, state).EnrolAsync(new EnrolRequest(identity, dpid, parse.GetValue(port), DateTimeOffset.UtcNow), ct);
             var path = parse.GetValue(output)!;
-            var tmp = path + ".tmp";
-            await File.WriteAllBytesAsync(tmp, record.ToJson(), ct);
-            File.SetUnixFileMode(tmp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            File.Move(tmp, path, overwrite: true);
+            // The record holds the secret in clear: readable by its owner only, from its creation on.
+            DurableFile.WriteAllBytes(path, record.ToJson(), UnixFileMode.UserRead | UnixFileMode.UserWrite);
             log.LogInformation("enrolled node={Node} golden={Golden} record={Path}", record.Node, record.GoldenSets[0].Name, path);
             return ExitCodes.Ok;
         }));
