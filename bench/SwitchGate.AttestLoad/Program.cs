@@ -271,7 +271,7 @@ internal static class ScaleRun
         var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
         // exec keeps the pid: the process we measure and stop is the controller itself.
         string[] command = o.AuditSync == "every"
-            ? ["dotnet", o.ControllerDll, "controller", "run", "--listen", "127.0.0.1", "--log-level", "Warning"]
+            ? ["dotnet", o.ControllerDll, "controller", "run", "--listen", "127.0.0.1", "--plaintext", "--log-level", "Warning"]
             : ["dotnet", System.Reflection.Assembly.GetEntryAssembly()!.Location, "serve"];
         foreach (var a in new[] { "-c", "exec \"$@\" >>\"$LOG\" 2>&1", "sh" }.Concat(command).Concat([
                      "--port", port.ToString(CultureInfo.InvariantCulture),

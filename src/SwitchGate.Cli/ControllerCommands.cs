@@ -41,6 +41,7 @@ internal static class ControllerCommands
             F("--listen", "openflow.listen"), F("--port", "openflow.port"), F("--echo-interval", "openflow.echo_interval"),
             F("--echo-timeout", "openflow.echo_timeout"), F("--hello-timeout", "openflow.hello_timeout"), F("--max-macs", "openflow.max_macs"),
             F("--mac-idle-timeout", "openflow.mac_idle_timeout"), F("--log-level", "log.level"), F("--log-format", "log.format"),
+            F("--tls-cert", "openflow.tls_cert"), F("--tls-key", "openflow.tls_key"), F("--tls-switch-ca", "openflow.tls_switch_ca"),
             // The attestation gate (docs/gate.md) is on when --enrolments is given; without it table 0 stays open.
             F("--enrolments", "gate.enrolments"), F("--audit-log", "gate.audit_log"),
             // Both keep every entry written before its VERDICT goes out, so a killed controller loses none; "entry"
@@ -48,7 +49,8 @@ internal static class ControllerCommands
             F("--audit-sync", "gate.audit_sync"), F("--lease", "gate.lease"), F("--nonce-lifetime", "gate.nonce_lifetime"),
             F("--meter-rate", "gate.meter_rate"), F("--meter-burst", "gate.meter_burst"), F("--enrolment-poll", "gate.enrolment_poll"),
         ];
-        var run = new Command("run", "Listen for OpenFlow 1.3 switches and run the pipeline until SIGTERM/SIGINT") { config };
+        var plaintext = new Option<bool>("--plaintext") { Description = "Accept switches over plaintext TCP instead of TLS (unauthenticated; logged as a warning) (config openflow.plaintext)" };
+        var run = new Command("run", "Listen for OpenFlow 1.3 switches and run the pipeline until SIGTERM/SIGINT") { config, plaintext };
         foreach (var flag in flags)
             run.Options.Add(flag.Option);
         run.SetAction(async (parse, cancel) =>
@@ -57,6 +59,8 @@ internal static class ControllerCommands
             foreach (var flag in flags)
                 if (parse.GetValue(flag.Option) is { } value)
                     file.Override(flag.Key, value);
+            if (parse.GetValue(plaintext))
+                file.Override("openflow.plaintext", "true");
             if (file.Build(out var problems) is not { } settings)
                 return Fail(string.Join("; ", problems));
             // Last, so that a refused setting creates no audit log file.

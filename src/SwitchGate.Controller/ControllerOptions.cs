@@ -1,4 +1,5 @@
 using System.Net;
+using SwitchGate.Controller.Tls;
 
 namespace SwitchGate.Controller;
 
@@ -41,6 +42,12 @@ public sealed class ControllerOptions
     /// <summary>Messages queued for one switch before its reader waits (back-pressure on a switch that does not read).</summary>
     public int SendQueueCapacity { get; set; } = 8192;
 
+    /// <summary>
+    /// TLS with mutual authentication on the OpenFlow channel; null is plaintext TCP, which the listener logs as a
+    /// warning when it starts (the CLI needs an explicit --plaintext for it). See docs/controller.md, "TLS".
+    /// </summary>
+    public ControllerTlsOptions? Tls { get; set; }
+
     /// <summary>Returns the list of problems; empty when the options are usable.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -60,6 +67,8 @@ public sealed class ControllerOptions
             problems.Add("MAC idle timeout must be at least 1 second (0 would mean learned flows never expire)");
         if (SendQueueCapacity < 16)
             problems.Add($"send queue capacity must be at least 16, not {SendQueueCapacity}");
+        if (Tls is not null)
+            problems.AddRange(Tls.Validate());
         return problems;
 
         void Positive(TimeSpan value, string name)

@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using Microsoft.Extensions.Logging;
+using SwitchGate.Controller.Tls;
 using SwitchGate.Controller.Pipeline;
 using SwitchGate.Controller.Sessions;
 
@@ -10,8 +12,9 @@ namespace SwitchGate.Controller;
 
 /// <summary>
 /// Accepts switch connections and runs one <see cref="SwitchSession"/> per connection. The session
-/// only sees an <see cref="IDuplexPipe"/> over a <see cref="Stream"/>, so TLS (an SslStream here)
-/// changes nothing above this class.
+/// only sees an <see cref="IDuplexPipe"/> over a <see cref="Stream"/>: with TLS configured that stream is an
+/// <see cref="System.Net.Security.SslStream"/> whose handshake (switch certificate required) must finish within
+/// the hello timeout, and nothing above this class changes.
 /// </summary>
 public sealed class OpenFlowListener : IAsyncDisposable
 {
@@ -25,6 +28,7 @@ public sealed class OpenFlowListener : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _socket;
     private Task? _acceptLoop;
+    private ControllerTls? _tls;
 
     public OpenFlowListener(ControllerOptions options, SwitchPipeline pipeline, SwitchRegistry registry,
         TimeProvider time, ILoggerFactory loggers)
@@ -49,6 +53,15 @@ public sealed class OpenFlowListener : IAsyncDisposable
     {
         if (_socket is not null)
             throw new InvalidOperationException("already started");
+        if (_options.Tls is { } tls)
+        {
+            // Loaded before binding: a bad certificate or key fails the start, not the first switch.
+            _tls ??= new ControllerTls(tls, _time, _log);
+        }
+        else
+        {
+            _log.LogWarning("OpenFlow channel is plaintext TCP: switches are not authenticated and the channel is not encrypted (configure TLS, docs/controller.md)");
+        }
         var socket = new Socket(_options.ListenAddress.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -108,16 +121,57 @@ public sealed class OpenFlowListener : IAsyncDisposable
         }
     }
 
+    /// <summary>The TLS credentials in use (null for plaintext); tests and operators may force a reload.</summary>
+    public ControllerTls? Tls => _tls;
+
     private void Run(Socket client)
     {
         client.NoDelay = true; // small control messages; latency matters more than segment count
         string remote = client.RemoteEndPoint?.ToString() ?? "?";
         var stream = new NetworkStream(client, ownsSocket: true);
-        var session = Attach(stream, remote);
+        if (_tls is null)
+        {
+            Track(Attach(stream, remote), stream);
+            return;
+        }
+        _ = HandshakeAndRunAsync(stream, remote);
+    }
+
+    private void Track(SwitchSession session, Stream stream)
+    {
         var running = RunAndDisposeAsync(session, stream);
         _sessions[session] = running;
         if (running.IsCompleted)
             _sessions.TryRemove(session, out _);
+    }
+
+    /// <summary>
+    /// The TLS handshake runs off the accept loop (a slow or silent peer must not hold up other switches) and is
+    /// bounded by the hello timeout; a refused switch is one warning with the reason and never gets a session.
+    /// </summary>
+    private async Task HandshakeAndRunAsync(NetworkStream stream, string remote)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        timeout.CancelAfter(_options.HelloTimeout);
+        Stream secured;
+        try
+        {
+            secured = await _tls!.AuthenticateAsync(stream, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException)
+        {
+            var reason = e is OperationCanceledException ? $"no TLS handshake within {_options.HelloTimeout.TotalSeconds:0.#} s" : e.Message;
+            if (!_stopping.IsCancellationRequested)
+                _log.LogWarning("switch connection from {Remote} refused: TLS: {Reason}", remote, reason);
+            await stream.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+        if (_stopping.IsCancellationRequested)
+        {
+            await secured.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+        Track(Attach(secured, remote), secured);
     }
 
     /// <summary>Creates a session over any duplex stream (used by TCP now, TLS later).</summary>

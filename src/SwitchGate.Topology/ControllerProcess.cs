@@ -27,14 +27,18 @@ public sealed partial class ControllerProcess : IAsyncDisposable
 
     /// <summary>
     /// Starts <paramref name="command"/> (e.g. <c>dotnet /path/switchgate.dll</c>) with
-    /// <c>controller run --listen 127.0.0.1 --port PORT</c> and <paramref name="extraArgs"/>; port 0
-    /// asks for an ephemeral port.
+    /// <c>controller run --listen 127.0.0.1 --port PORT</c> and <paramref name="extraArgs"/> (plus <c>--plaintext</c>
+    /// unless they hold <c>--tls-cert</c>); port 0 asks for an ephemeral port.
     /// </summary>
     public static async Task<ControllerProcess> StartAsync(
         IReadOnlyList<string> command, int port, IEnumerable<string>? extraArgs = null, TimeSpan? timeout = null, CancellationToken cancel = default)
     {
+        var extra = (extraArgs ?? []).ToList();
+        // Loopback only: plaintext unless the caller configures TLS (the CLI wants the choice made explicitly).
+        if (!extra.Contains("--tls-cert"))
+            extra.Add("--plaintext");
         var process = ManagedProcess.Start(command[0], command.Skip(1).Concat(
-            ["controller", "run", "--listen", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture)]).Concat(extraArgs ?? []));
+            ["controller", "run", "--listen", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture)]).Concat(extra));
         try
         {
             var match = await process.WaitForLineAsync(ListeningLine(), timeout ?? TimeSpan.FromSeconds(30), cancel: cancel).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System.Net;
+using SwitchGate.Controller.Tls;
 using SwitchGate.Operations.Configuration;
 
 namespace SwitchGate.Operations.Tests;
@@ -23,10 +24,20 @@ public sealed class ConfigTests
         config.Override("gate.enrolments", dir.Path);
         config.Override("gate.audit_log", dir.File("audit.jsonl"));
         config.Override("store.database", dir.File("sg.db"));
+        using (var ca = CertificateAuthority.Create("example CA", DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1)))
+        using (var cert = ca.Issue("controller", DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1)))
+        {
+            ca.WriteCertificate(dir.File("switch-ca.pem"));
+            CertificateAuthority.WritePem(cert, dir.File("cert.pem"), dir.File("key.pem"));
+        }
+        config.Override("openflow.tls_cert", dir.File("cert.pem"));
+        config.Override("openflow.tls_key", dir.File("key.pem"));
+        config.Override("openflow.tls_switch_ca", dir.File("switch-ca.pem"));
         var settings = config.Build(out var problems);
         Assert.Empty(problems);
         Assert.NotNull(settings);
         Assert.Equal(6653, settings.Controller.Port);
+        Assert.Equal(dir.File("cert.pem"), settings.Controller.Tls!.CertificatePath);
         Assert.Equal(30, settings.Gate!.LeaseSeconds);
         Assert.Equal(TimeSpan.FromSeconds(2), settings.Gate.EnrolmentPollInterval);
     }
@@ -35,7 +46,7 @@ public sealed class ConfigTests
     public void Flags_override_the_file()
     {
         using var dir = new TempDir();
-        var config = ControllerConfig.FromJson($$$"""{"openflow": {"port": 7000, "listen": "127.0.0.1"}, "gate": {"enrolments": "{{{dir.Path}}}", "audit_log": "{{{dir.File("a")}}}", "lease": 30}}""");
+        var config = ControllerConfig.FromJson($$$"""{"openflow": {"port": 7000, "listen": "127.0.0.1", "plaintext": true}, "gate": {"enrolments": "{{{dir.Path}}}", "audit_log": "{{{dir.File("a")}}}", "lease": 30}}""");
         config.Override("openflow.port", "0");
         config.Override("gate.lease", "8");
         var settings = config.Build(out var problems)!;
@@ -66,6 +77,10 @@ public sealed class ConfigTests
     [InlineData("""{"gate": {"enrolments": "/tmp", "audit_log": "/tmp/a", "meter_rate": 0}}""", "gate.meter_rate: 0 is outside")]
     [InlineData("""{"log": {"level": "Loud"}}""", "log.level: 'Loud' is not one of")]
     [InlineData("""{"log": {"format": "xml"}}""", "log.format: 'xml' is not one of simple, json")]
+    [InlineData("""{}""", "openflow.tls_cert: no channel security chosen")]
+    [InlineData("""{"openflow": {"plaintext": true, "tls_cert": "/tmp/c.pem"}}""", "openflow.plaintext: excludes openflow.tls_cert")]
+    [InlineData("""{"openflow": {"tls_cert": "/tmp/c.pem", "tls_key": "/tmp/k.pem"}}""", "openflow.tls_switch_ca: TLS needs all of")]
+    [InlineData("""{"openflow": {"tls_cert": "/nonexistent/c.pem", "tls_key": "/tmp/k.pem", "tls_switch_ca": "/tmp/ca.pem"}}""", "openflow.tls: TLS certificate: '/nonexistent/c.pem' does not exist")]
     public void A_bad_value_is_refused_naming_its_key(string json, string expected)
     {
         var problems = Problems(json);
@@ -83,7 +98,7 @@ public sealed class ConfigTests
     [Fact]
     public void Every_problem_is_reported_at_once()
     {
-        var problems = Problems("""{"openflow": {"port": -1, "max_macs": 0, "bogus": 1}, "log": {"format": "xml"}}""");
+        var problems = Problems("""{"openflow": {"port": -1, "max_macs": 0, "bogus": 1, "plaintext": true}, "log": {"format": "xml"}}""");
         Assert.Equal(4, problems.Count);
     }
 

@@ -9,7 +9,8 @@ namespace SwitchGate.Operations.Tests;
 /// <summary>`switchgate controller run` as a daemon: configuration file, JSON logs, graceful stop, sd_notify.</summary>
 public sealed class DaemonTests
 {
-    private static IEnumerable<string> Run(params string[] args) => new[] { Paths.CliDll, "controller", "run" }.Concat(args);
+    // Loopback only: plaintext, which must be chosen explicitly (docs/controller.md, "TLS").
+    private static IEnumerable<string> Run(params string[] args) => new[] { Paths.CliDll, "controller", "run", "--plaintext" }.Concat(args);
 
     [Fact]
     public async Task Runs_from_a_config_file_logs_json_and_stops_on_SIGTERM_with_exit_0()
@@ -75,7 +76,7 @@ public sealed class DaemonTests
         using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         notify.Bind(new UnixDomainSocketEndPoint(socketPath));
         // "; exit $?" keeps the shell from exec'ing dotnet, so the shell stays its parent.
-        var command = $"dotnet '{Paths.CliDll}' controller run --port 0; exit $?";
+        var command = $"dotnet '{Paths.CliDll}' controller run --port 0 --plaintext; exit $?";
         await using var shell = ManagedProcess.Start(fakeSystemd, ["-c", command], new Dictionary<string, string> { ["NOTIFY_SOCKET"] = socketPath });
         Assert.Equal("READY=1", await ReceiveAsync(notify, TimeSpan.FromSeconds(30)));
         var child = File.ReadAllText($"/proc/{shell.Pid}/task/{shell.Pid}/children").Trim();

@@ -6,7 +6,7 @@ namespace SwitchGate.Rack.Tests;
 public sealed class ControllerGateOptionsTests
 {
     private static Task<CommandResult> Run(params string[] args) =>
-        CommandRunner.TryRunAsync("dotnet", new[] { Paths.CliDll, "controller", "run", "--port", "0" }.Concat(args), TimeSpan.FromSeconds(60));
+        CommandRunner.TryRunAsync("dotnet", new[] { Paths.CliDll, "controller", "run", "--port", "0", "--plaintext" }.Concat(args), TimeSpan.FromSeconds(60));
 
     [Theory]
     [InlineData("does not exist", "--enrolments", "/nonexistent/switchgate-enrolments", "--audit-log", "/tmp/sg-never-written.jsonl")]

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using SwitchGate.Controller;
+using SwitchGate.Controller.Tls;
 using SwitchGate.Gate;
 
 namespace SwitchGate.Operations.Configuration;
@@ -83,6 +84,10 @@ public sealed class ControllerConfig
         new("openflow.hello_timeout", ConfigKind.Number, "Seconds allowed for the switch's HELLO after connecting"),
         new("openflow.max_macs", ConfigKind.Integer, "MAC addresses learned per switch (oldest evicted)"),
         new("openflow.mac_idle_timeout", ConfigKind.Integer, "Idle timeout of learned forwarding flows, seconds (1-65535)"),
+        new("openflow.tls_cert", ConfigKind.Text, "Controller certificate (PEM, optionally followed by intermediates): OpenFlow over TLS, switch certificates required"),
+        new("openflow.tls_key", ConfigKind.Text, "Controller private key (PEM)"),
+        new("openflow.tls_switch_ca", ConfigKind.Text, "CA certificate(s) (PEM bundle) that switch certificates must chain to"),
+        new("openflow.plaintext", ConfigKind.Boolean, "Accept switches over plaintext TCP instead of TLS (unauthenticated; logged as a warning)"),
         new("gate.enrolments", ConfigKind.Text, "Directory of <node>.json enrolment records: turns the attestation gate on"),
         new("gate.audit_log", ConfigKind.Text, "Append-only JSON-lines audit log (required with gate.enrolments)"),
         new("gate.audit_sync", ConfigKind.Text, "When the audit log file is fsynced: 'entry' or 'background'", ["entry", "background"]),
@@ -267,6 +272,7 @@ public sealed class ControllerConfig
             MaxMacsPerSwitch = reader.Integer("openflow.max_macs", defaults.MaxMacsPerSwitch, 1, int.MaxValue),
             MacIdleTimeoutSeconds = (ushort)reader.Integer("openflow.mac_idle_timeout", defaults.MacIdleTimeoutSeconds, 1, ushort.MaxValue),
         };
+        ReadChannel(reader, controller, list);
         if (controller.EchoTimeout <= controller.EchoInterval && controller.EchoInterval > TimeSpan.Zero)
             list.Add($"openflow.echo_timeout: {controller.EchoTimeout.TotalSeconds}s must be longer than openflow.echo_interval ({controller.EchoInterval.TotalSeconds}s)");
 
@@ -335,6 +341,48 @@ public sealed class ControllerConfig
         if (list.Count > 0)
             return null;
         return new ControllerSettings { Controller = controller, Gate = gate, Store = store, Api = api, LogLevel = level, LogFormat = format };
+    }
+
+    /// <summary>
+    /// The OpenFlow channel must be chosen: TLS (all three files, which must load) or openflow.plaintext = true. An
+    /// unauthenticated channel is never a default (docs/controller.md, "TLS").
+    /// </summary>
+    private static void ReadChannel(Reader reader, ControllerOptions controller, List<string> problems)
+    {
+        var (cert, key, ca) = (reader.Text("openflow.tls_cert"), reader.Text("openflow.tls_key"), reader.Text("openflow.tls_switch_ca"));
+        var plaintext = reader.Boolean("openflow.plaintext", false);
+        if (cert is null && key is null && ca is null)
+        {
+            if (!plaintext)
+                problems.Add("openflow.tls_cert: no channel security chosen: set openflow.tls_cert, openflow.tls_key and openflow.tls_switch_ca (--tls-cert, --tls-key, --tls-switch-ca), or openflow.plaintext (--plaintext)");
+            return;
+        }
+        if (plaintext)
+        {
+            problems.Add("openflow.plaintext: excludes openflow.tls_cert, openflow.tls_key and openflow.tls_switch_ca");
+            return;
+        }
+        if (cert is null || key is null || ca is null)
+        {
+            problems.Add($"openflow.{(cert is null ? "tls_cert" : key is null ? "tls_key" : "tls_switch_ca")}: TLS needs all of openflow.tls_cert, openflow.tls_key and openflow.tls_switch_ca");
+            return;
+        }
+        var tls = new ControllerTlsOptions { CertificatePath = cert, PrivateKeyPath = key, SwitchCaPath = ca };
+        var missing = tls.Validate().ToList();
+        if (missing.Count > 0)
+        {
+            problems.AddRange(missing.Select(m => "openflow.tls: " + m));
+            return;
+        }
+        try
+        {
+            ControllerTls.CheckFiles(tls);
+            controller.Tls = tls;
+        }
+        catch (InvalidDataException e)
+        {
+            problems.Add("openflow.tls: " + e.Message);
+        }
     }
 
     /// <summary>Typed reads that record "key: problem" instead of throwing.</summary>
