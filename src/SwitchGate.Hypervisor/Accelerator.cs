@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using SwitchGate.Topology;
 
 namespace SwitchGate.Hypervisor;
 
@@ -15,10 +16,12 @@ public enum Accelerator
 public sealed record AcceleratorChoice(Accelerator Accelerator, string Reason);
 
 /// <summary>
-/// Chooses KVM when /dev/kvm opens read-write, speaks the stable API (KVM_GET_API_VERSION = 12) and lets us
-/// create a VM (KVM_CREATE_VM: a nested or locked-down host can pass the first two and fail this one);
-/// TCG otherwise. <c>SG_QEMU_ACCEL=tcg</c> forces TCG (to measure it on a KVM machine); <c>SG_QEMU_ACCEL=kvm</c>
-/// insists on KVM and fails when it does not work.
+/// Chooses KVM when it works, TCG otherwise. "Works" is checked in two steps: /dev/kvm opens read-write, speaks
+/// the stable API (KVM_GET_API_VERSION = 12) and creates a VM; then QEMU under KVM runs a tiny guest
+/// (KvmProbe/kvm-probe.S) that enters 64-bit long mode and exits through isa-debug-exit. The second step is
+/// there because a container's /dev/kvm passed the first and still hung every real guest (docs/hypervisor.md).
+/// <c>SG_QEMU_ACCEL=tcg</c> forces TCG (to measure it on a KVM machine); <c>SG_QEMU_ACCEL=kvm</c> insists on KVM
+/// and fails when it does not work.
 /// </summary>
 public static class AcceleratorProbe
 {
@@ -71,11 +74,45 @@ public static class AcceleratorProbe
             var vm = Ioctl(fd, KvmCreateVm, 0);
             if (vm < 0) return $"KVM_CREATE_VM: {Marshal.GetLastPInvokeErrorMessage()}";
             Close(vm);
-            return null;
         }
         finally
         {
             Close(fd);
+        }
+        return RunProbeGuest();
+    }
+
+    /// <summary>How long the probe guest may take: it exits within a fraction of a second wherever KVM works.</summary>
+    public static readonly TimeSpan ProbeGuestTimeout = TimeSpan.FromSeconds(5);
+
+    // isa-debug-exit makes QEMU exit with (value << 1) | 1; the probe writes 0x31.
+    private const int ProbeGuestExitCode = (0x31 << 1) | 1;
+
+    /// <summary>Null when QEMU under KVM ran the probe guest into long mode and out again, else what happened.</summary>
+    private static string? RunProbeGuest()
+    {
+        var dir = Directory.CreateTempSubdirectory("sg-kvm-probe");
+        try
+        {
+            var elf = Path.Combine(dir.FullName, "kvm-probe.elf");
+            using (var resource = typeof(AcceleratorProbe).Assembly.GetManifestResourceStream("kvm-probe.elf")
+                ?? throw new InvalidOperationException("kvm-probe.elf is not embedded"))
+            using (var file = File.Create(elf))
+                resource.CopyTo(file);
+            string[] args = ["-machine", QemuCommandLine.MachineType, "-accel", "kvm", "-nodefaults", "-no-user-config",
+                "-display", "none", "-m", "16", "-kernel", elf, "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"];
+            var result = CommandRunner.TryRunAsync(QemuCommandLine.Binary, args, ProbeGuestTimeout).GetAwaiter().GetResult();
+            return result.ExitCode == ProbeGuestExitCode
+                ? null
+                : $"QEMU under KVM exited {result.ExitCode} running the probe guest: {result.StandardError.Trim()}";
+        }
+        catch (CommandFailedException e)
+        {
+            return $"QEMU under KVM did not run the probe guest into 64-bit mode within {ProbeGuestTimeout.TotalSeconds:0} s ({e.Message.Split('\n')[0]})";
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
         }
     }
 

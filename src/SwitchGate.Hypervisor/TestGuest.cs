@@ -23,6 +23,9 @@ public static class TestGuest
     public const string CacheVariable = "SG_GUEST_CACHE";
     public const string DefaultCache = "/var/cache/switchgate/guest";
 
+    /// <summary>The manifest version sg_build_guest writes (SG_GUEST_FORMAT in guest.sh).</summary>
+    public const string ManifestFormat = "2";
+
     /// <summary>Enough for the kernel and the busybox initramfs; small enough that a save takes a fraction of a second.</summary>
     public const int DefaultMemoryMiB = 128;
 
@@ -58,16 +61,21 @@ public static class TestGuest
     public static TestGuestImage? TryLoad(string directory)
     {
         var manifestPath = Path.Combine(directory, "manifest");
-        var kernel = Path.Combine(directory, "vmlinuz");
-        var initrd = Path.Combine(directory, "initrd.img");
-        if (!File.Exists(manifestPath) || !File.Exists(kernel) || !File.Exists(initrd)) return null;
+        if (!File.Exists(manifestPath)) return null;
         var manifest = File.ReadLines(manifestPath).Take(64)
             .Select(l => l.Split('=', 2)).Where(p => p.Length == 2)
             .GroupBy(p => p[0]).ToDictionary(g => g.Key, g => g.First()[1]);
-        if (!manifest.TryGetValue("vmlinuz_sha256", out var kernelSha) || kernelSha != Sha256(kernel)) return null;
-        if (!manifest.TryGetValue("initrd_sha256", out var initrdSha) || initrdSha != Sha256(initrd)) return null;
-        if (!manifest.TryGetValue("cmdline", out var cmdline) || !manifest.TryGetValue("marker", out var marker) || marker != BootMarker) return null;
-        return new TestGuestImage(Path.GetFullPath(directory), kernel, initrd, cmdline);
+        if (manifest.GetValueOrDefault("format") != ManifestFormat) return null;
+        // "kernel" names the file to boot: vmlinux (the unpacked ELF, PVH entry) when the build could unpack it.
+        if (manifest.GetValueOrDefault("kernel") is not ("vmlinux" or "vmlinuz") || manifest.GetValueOrDefault("marker") != BootMarker
+            || !manifest.TryGetValue("cmdline", out var cmdline))
+            return null;
+        var kernel = Path.Combine(directory, manifest["kernel"]);
+        var initrd = Path.Combine(directory, "initrd.img");
+        if (!Matches(kernel, manifest.GetValueOrDefault(manifest["kernel"] + "_sha256"))
+            || !Matches(initrd, manifest.GetValueOrDefault("initrd_sha256")))
+            return null;
+        return new TestGuestImage(Path.GetFullPath(directory), Path.GetFullPath(kernel), Path.GetFullPath(initrd), cmdline);
     }
 
     private static string? FindScript()
@@ -83,9 +91,10 @@ public static class TestGuest
         return null;
     }
 
-    private static string Sha256(string path)
+    private static bool Matches(string path, string? sha256)
     {
+        if (sha256 is null || !File.Exists(path)) return false;
         using var file = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(file));
+        return Convert.ToHexStringLower(SHA256.HashData(file)) == sha256;
     }
 }

@@ -76,3 +76,46 @@ public class CommandLineTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }
+
+/// <summary>The test guest cache is checked against its manifest before use.</summary>
+public class TestGuestCacheTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("sgguest").FullName;
+
+    private void Write(string name, string content) => File.WriteAllText(Path.Combine(_dir, name), content);
+
+    private static string Sha(string content) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(content)));
+
+    private void WriteCache(string kernel = "K", string initrd = "I", string format = TestGuest.ManifestFormat)
+    {
+        Write("vmlinux", kernel);
+        Write("initrd.img", initrd);
+        Write("manifest", $"format={format}\nmarker={TestGuest.BootMarker}\ncmdline=console=ttyS0 quiet\nkernel=vmlinux\n" +
+            $"vmlinux_sha256={Sha("K")}\ninitrd_sha256={Sha("I")}\n");
+    }
+
+    [Fact]
+    public void A_cache_that_matches_its_manifest_is_used()
+    {
+        WriteCache();
+        var image = TestGuest.TryLoad(_dir);
+        Assert.NotNull(image);
+        Assert.Equal(Path.Combine(_dir, "vmlinux"), image.KernelPath);
+        Assert.Equal("console=ttyS0 quiet", image.KernelCommandLine);
+    }
+
+    [Theory]
+    [InlineData("K!", "I", TestGuest.ManifestFormat)]
+    [InlineData("K", "tampered", TestGuest.ManifestFormat)]
+    [InlineData("K", "I", "1")]
+    public void A_tampered_or_outdated_cache_is_not_used(string kernel, string initrd, string format)
+    {
+        WriteCache(kernel, initrd, format);
+        Assert.Null(TestGuest.TryLoad(_dir));
+    }
+
+    [Fact]
+    public void A_missing_cache_is_not_used() => Assert.Null(TestGuest.TryLoad(Path.Combine(_dir, "nothing")));
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+}
