@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SwitchGate.Attestation;
 using SwitchGate.Hypervisor.Qmp;
 using SwitchGate.Topology;
 
@@ -246,6 +247,27 @@ public sealed class QemuGuest : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The last complete line on the serial console, or null: read from the log's last
+    /// <see cref="MaxSerialLineBytes"/> bytes only (the guest wrote it; it is for showing, not for parsing).
+    /// </summary>
+    public string? LastSerialLine()
+    {
+        if (!File.Exists(_paths.SerialLog)) return null;
+        using var file = new FileStream(_paths.SerialLog, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        var length = file.Length;
+        var take = (int)Math.Min(length, MaxSerialLineBytes);
+        file.Seek(length - take, SeekOrigin.Begin);
+        var tail = new byte[take];
+        file.ReadExactly(tail);
+        var end = Array.LastIndexOf(tail, (byte)'\n');
+        if (end < 0) return null;
+        var start = end == 0 ? -1 : Array.LastIndexOf(tail, (byte)'\n', end - 1);
+        // With no earlier line end in the window, the line may have begun before it: show only a whole line.
+        if (start < 0 && take < length) return null;
+        return Encoding.UTF8.GetString(tail, start + 1, end - start - 1).TrimEnd('\r');
+    }
+
     /// <summary>All serial lines so far (bounded by <see cref="MaxSerialLogBytes"/>).</summary>
     public IReadOnlyList<string> ReadSerialLines() => new SerialLogReader(_paths.SerialLog).ReadNewLines();
 
@@ -303,14 +325,14 @@ public sealed class QemuGuest : IAsyncDisposable
 
     /// <summary>
     /// Pauses the guest (<c>stop</c>) and migrates its state into <paramref name="stateFile"/>: QEMU connects to a
-    /// Unix socket we listen on and we write what it sends (temp file, fsync, rename), hashing as we go, until the
+    /// Unix socket we listen on and we write what it sends (<see cref="DurableFile"/>: temp file, fsync, rename), hashing as we go, until the
     /// stream ends and query-migrate says <c>completed</c>. The guest stays paused; call <see cref="QuitAsync"/> next.
     /// </summary>
     public async Task<SavedState> SaveStateAsync(string stateFile, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
         var target = Path.GetFullPath(stateFile);
-        var temp = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.{Environment.ProcessId}.tmp");
+        var temp = DurableFile.TempPathFor(target);
         if (await QueryStatusAsync(ct).ConfigureAwait(false) == "running")
             await Qmp.ExecuteAsync("stop", null, ct).ConfigureAwait(false);
         // The default bandwidth cap (128 MiB/s) is for live migration over a shared network; a paused guest into a
@@ -353,7 +375,6 @@ public sealed class QemuGuest : IAsyncDisposable
                     hash.AppendData(buffer, 0, read);
                     await file.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
                 }
-                file.Flush(flushToDisk: true);
                 sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
             }
 
@@ -366,7 +387,7 @@ public sealed class QemuGuest : IAsyncDisposable
                     throw new QemuException($"migration to {target} {status ?? "has no status"}: {ErrorDescription(info)}");
                 await Task.Delay(PollInterval, ct).ConfigureAwait(false);
             }
-            File.Move(temp, target, overwrite: true);
+            DurableFile.Commit(temp, target);
         }
         catch
         {

@@ -62,6 +62,7 @@ public partial class QemuGuestTests(ITestOutputHelper output) : IDisposable
             await boot.QuitAsync(ct);
             Assert.False(ProcessExists(pid), $"QEMU pid {pid} still exists after QuitAsync");
             paused = boot.ReadSerialLines().Select(Parse).Where(p => p is not null).Max(p => p!.Value.Counter);
+            Assert.Equal($"counter={paused} pci={pciBefore - 1}", boot.LastSerialLine());
             output.WriteLine($"boot to marker {booted.TotalMilliseconds:0} ms; unplug {unplugged.TotalMilliseconds:0} ms; " +
                 $"save {saved.Elapsed.TotalMilliseconds:0} ms ({saved.Bytes / 1e6:0.0} MB, sha256 {saved.Sha256[..16]}…); paused at counter={paused}");
         }
