@@ -26,6 +26,9 @@ public sealed class QemuGuest : IAsyncDisposable
     /// <summary>Time for the guest to acknowledge an ACPI unplug request; a guest that ignores it cannot be saved.</summary>
     public static readonly TimeSpan UnplugTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>Time for QEMU to load a state it has received in full (it reads from our socket; this is parsing only).</summary>
+    public static readonly TimeSpan LoadTimeout = TimeSpan.FromSeconds(60);
+
     /// <summary>Time for QEMU to exit after <c>quit</c> before it is killed.</summary>
     public static readonly TimeSpan QuitGrace = TimeSpan.FromSeconds(10);
 
@@ -202,8 +205,13 @@ public sealed class QemuGuest : IAsyncDisposable
         }
 
         string status;
+        deadline.Restart();
         while ((status = await StatusOrExitAsync("while loading the saved state", ct).ConfigureAwait(false)) == "inmigrate")
+        {
+            if (deadline.Elapsed > LoadTimeout)
+                throw new QemuException($"QEMU (pid {ProcessId}) was still loading the saved state after {LoadTimeout.TotalSeconds:0} s");
             await Task.Delay(PollInterval, ct).ConfigureAwait(false);
+        }
         if (status != "running")
             await Qmp.ExecuteAsync("cont", null, ct).ConfigureAwait(false);
         status = await StatusOrExitAsync("after cont", ct).ConfigureAwait(false);
@@ -349,16 +357,20 @@ public sealed class QemuGuest : IAsyncDisposable
         {
             await Qmp.ExecuteAsync("migrate", new JsonObject { ["uri"] = "unix:" + _paths.OutgoingSocket }, ct).ConfigureAwait(false);
             using var accept = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            accept.CancelAfter(StartTimeout);
-            Socket connection;
-            try
+            var connecting = listener.AcceptAsync(accept.Token).AsTask();
+            var waited = Stopwatch.StartNew();
+            // A migration that fails before it connects (e.g. QEMU cannot reach the socket) says so in query-migrate.
+            while (!connecting.IsCompleted)
             {
-                connection = await listener.AcceptAsync(accept.Token).ConfigureAwait(false);
+                var status = MigrationStatus(await Qmp.ExecuteAsync("query-migrate", null, ct).ConfigureAwait(false), out var error);
+                if (status is "failed" or "cancelled" || waited.Elapsed > StartTimeout)
+                {
+                    accept.Cancel();
+                    throw new QemuException($"QEMU did not connect to the migration socket ({status ?? "no status"} after {waited.Elapsed.TotalSeconds:0.#} s): {error}");
+                }
+                await Task.WhenAny(connecting, Task.Delay(PollInterval, ct)).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-            {
-                throw new QemuException($"QEMU did not connect to the migration socket within {StartTimeout.TotalSeconds:0} s: {await MigrationErrorAsync(ct).ConfigureAwait(false)}");
-            }
+            var connection = await connecting.ConfigureAwait(false);
             using (connection)
             await using (var stream = new NetworkStream(connection, ownsSocket: false))
             await using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
@@ -380,11 +392,10 @@ public sealed class QemuGuest : IAsyncDisposable
 
             while (true)
             {
-                var info = await Qmp.ExecuteAsync("query-migrate", null, ct).ConfigureAwait(false);
-                var status = info.ValueKind == JsonValueKind.Object && info.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
+                var status = MigrationStatus(await Qmp.ExecuteAsync("query-migrate", null, ct).ConfigureAwait(false), out var error);
                 if (status == "completed") break;
                 if (status is "failed" or "cancelled" or null)
-                    throw new QemuException($"migration to {target} {status ?? "has no status"}: {ErrorDescription(info)}");
+                    throw new QemuException($"migration to {target} {status ?? "has no status"}: {error}");
                 await Task.Delay(PollInterval, ct).ConfigureAwait(false);
             }
             DurableFile.Commit(temp, target);
@@ -401,20 +412,13 @@ public sealed class QemuGuest : IAsyncDisposable
         return new SavedState(target, bytes, sha256, watch.Elapsed);
     }
 
-    private async Task<string> MigrationErrorAsync(CancellationToken ct)
+    /// <summary>query-migrate's <c>status</c> (null when absent) and its <c>error-desc</c>.</summary>
+    private static string? MigrationStatus(JsonElement info, out string error)
     {
-        try
-        {
-            return ErrorDescription(await Qmp.ExecuteAsync("query-migrate", null, ct).ConfigureAwait(false));
-        }
-        catch (QmpException e)
-        {
-            return e.Message;
-        }
+        var isObject = info.ValueKind == JsonValueKind.Object;
+        error = isObject && info.TryGetProperty("error-desc", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString()! : "no error description";
+        return isObject && info.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
     }
-
-    private static string ErrorDescription(JsonElement info) =>
-        info.ValueKind == JsonValueKind.Object && info.TryGetProperty("error-desc", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString()! : "no error description";
 
     /// <summary>QEMU's run state: "running", "paused", "inmigrate", "postmigrate", "shutdown", ...</summary>
     public async Task<string> QueryStatusAsync(CancellationToken ct)

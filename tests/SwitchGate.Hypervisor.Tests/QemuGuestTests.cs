@@ -84,6 +84,39 @@ public partial class QemuGuestTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task The_guest_disk_stays_on_both_sides_and_the_boot_media_is_unplugged_with_its_block_node()
+    {
+        var disk = Path.Combine(_dir, "disk.raw");
+        var media = Path.Combine(_dir, "media.raw");
+        await using (var f = File.Create(disk)) f.SetLength(4 << 20);
+        await using (var f = File.Create(media)) f.SetLength(1 << 20);
+        var spec = (await TestGuest.LocateAsync(_cancel.Token)).ToSpec(diskPath: disk, bootMediaPath: media);
+        var ct = _cancel.Token;
+        SavedState saved;
+        await using (var boot = await QemuGuest.BootAsync(spec, DeviceProfile.BootFull, Path.Combine(_dir, "boot"), ct))
+        {
+            await boot.WaitForSerialAsync(TestGuest.BootMarker, BootTimeout, ct);
+            Assert.Equal(["disk0", "bootdev", "bootmedia"], await boot.QueryPciDeviceIdsAsync(ct));
+            await boot.UnplugBootDevicesAsync(ct);
+            Assert.Equal(["disk0"], await boot.QueryPciDeviceIdsAsync(ct));
+            var nodes = await boot.Qmp.ExecuteAsync("query-named-block-nodes", null, ct);
+            var names = nodes.EnumerateArray().Select(n => n.GetProperty("node-name").GetString()).ToArray();
+            Assert.Contains("disk0-format", names);
+            Assert.DoesNotContain("bootmedia-format", names);
+            // Both PCI functions left the guest's view: 4 + disk0 + bootdev + bootmedia before, 4 + disk0 after.
+            await boot.WaitForSerialAsync(l => Parse(l)?.Pci == 5, "pci=5", Step, ct);
+            saved = await boot.SaveStateAsync(Path.Combine(_dir, "state.bin"), ct);
+        }
+        var paused = Parse(File.ReadLines(Path.Combine(_dir, "boot", "serial.log")).Last(l => Parse(l) is not null))!.Value.Counter;
+        await using var production = await QemuGuest.ResumeAsync(spec, saved.Path, Path.Combine(_dir, "prod"), ct);
+        Assert.Equal(["disk0"], await production.QueryPciDeviceIdsAsync(ct));
+        var next = Parse(await production.WaitForSerialAsync(l => Parse(l) is not null, "a counter line", Step, ct))!.Value;
+        Assert.Equal((paused + 1, 5), (next.Counter, next.Pci));
+        await production.QuitAsync(ct);
+        AssertNoQemuLeft();
+    }
+
+    [Fact]
     public async Task A_guest_that_never_prints_its_marker_times_out_and_quit_leaves_no_process()
     {
         // busybox as init with no applet prints its usage and exits: the kernel panics, the marker never comes.

@@ -115,6 +115,25 @@ public class QmpClientTests
     }
 
     [Fact]
+    public async Task The_late_reply_of_a_cancelled_command_is_dropped_and_the_next_command_gets_its_own()
+    {
+        await using var server = new FakeQmpServer();
+        server.RunNegotiated(async peer =>
+        {
+            var slow = await peer.ReadCommandAsync();
+            var next = await peer.ReadCommandAsync();
+            await peer.SendAsync($$"""{"return": {"status": "late"}, "id": "{{slow.Id}}"}""");
+            await peer.SendAsync($$"""{"return": {"status": "running"}, "id": "{{next.Id}}"}""");
+            await Task.Delay(1000);
+        });
+        await using var client = await ConnectAsync(server);
+        using var giveUp = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.ExecuteAsync("query-status", null, giveUp.Token));
+        var status = await client.ExecuteAsync("query-status", null, default);
+        Assert.Equal("running", status.GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task A_reply_nobody_asked_for_ends_the_connection()
     {
         await using var server = new FakeQmpServer();

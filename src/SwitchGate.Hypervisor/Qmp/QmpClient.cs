@@ -26,6 +26,9 @@ public sealed class QmpClient : IAsyncDisposable
     private TaskCompletionSource _eventArrived = NewSignal();
     private TaskCompletionSource<QmpMessage>? _pending;
     private string? _pendingId;
+    // Commands whose caller gave up (cancelled) before the reply: their late replies are dropped, not taken
+    // for a protocol error. Bounded by the number of cancelled commands, each removed when its reply arrives.
+    private readonly HashSet<string> _abandoned = [];
     private long _nextId;
     private Exception? _fault;
     private Task _readLoop = Task.CompletedTask;
@@ -113,7 +116,12 @@ public sealed class QmpClient : IAsyncDisposable
             {
                 lock (_gate)
                 {
-                    if (_pending == reply) { _pending = null; _pendingId = null; }
+                    if (_pending == reply)
+                    {
+                        if (_abandoned.Count < EventLogCapacity) _abandoned.Add(id);
+                        _pending = null;
+                        _pendingId = null;
+                    }
                 }
             }
             return message switch
@@ -198,6 +206,8 @@ public sealed class QmpClient : IAsyncDisposable
                             break;
                         case QmpReturn or QmpError:
                             var id = message is QmpReturn r ? r.Id : ((QmpError)message).Id;
+                            if (id is not null && _abandoned.Remove(id))
+                                break;
                             if (_pending is null || id != _pendingId)
                                 throw new QmpException(QmpFailure.Malformed, $"a reply with id '{id}' while {(_pending is null ? "no command was waiting" : $"'{_pendingId}' was")}");
                             _pending.TrySetResult(message);
@@ -248,6 +258,5 @@ public sealed class QmpClient : IAsyncDisposable
         Fail(new QmpException(QmpFailure.Closed, "QMP client disposed"));
         try { await _readLoop.ConfigureAwait(false); } catch (Exception) { /* the loop reports through Fail */ }
         _stop.Dispose();
-        _commandLock.Dispose();
     }
 }
