@@ -7,7 +7,9 @@ using Microsoft.Extensions.Logging.Console;
 using SwitchGate.Controller;
 using SwitchGate.Gate;
 using SwitchGate.Gate.Hosting;
+using SwitchGate.Gate.Policy;
 using SwitchGate.Operations.Configuration;
+using SwitchGate.Topology;
 
 namespace SwitchGate.Cli;
 
@@ -48,6 +50,7 @@ internal static class ControllerCommands
             // also survives a power loss at the cost of one fsync per verdict (docs/BENCHMARKS.md).
             F("--audit-sync", "gate.audit_sync"), F("--lease", "gate.lease"), F("--nonce-lifetime", "gate.nonce_lifetime"),
             F("--meter-rate", "gate.meter_rate"), F("--meter-burst", "gate.meter_burst"), F("--enrolment-poll", "gate.enrolment_poll"),
+            F("--topology", "gate.topology"), F("--audit-denial-window", "gate.audit_denial_window"),
         ];
         var plaintext = new Option<bool>("--plaintext") { Description = "Accept switches over plaintext TCP instead of TLS (unauthenticated; logged as a warning) (config openflow.plaintext)" };
         var run = new Command("run", "Listen for OpenFlow 1.3 switches and run the pipeline until SIGTERM/SIGINT") { config, plaintext };
@@ -63,6 +66,19 @@ internal static class ControllerCommands
                 file.Override("openflow.plaintext", "true");
             if (file.Build(out var problems) is not { } settings)
                 return Fail(string.Join("; ", problems));
+            if (settings.Gate is { } withRoles && settings.TopologyFile is { } topologyFile)
+            {
+                try
+                {
+                    withRoles.PortRoles = PortRoles(TopologyLoader.LoadFile(topologyFile));
+                }
+                catch (Exception ex) when (ex is TopologyFileException or IOException or UnauthorizedAccessException)
+                {
+                    return Fail($"gate.topology: {ex.Message}");
+                }
+                if (PortRole.Validate(withRoles.PortRoles) is { Count: > 0 } roleProblems)
+                    return Fail("gate.topology: " + string.Join("; ", roleProblems));
+            }
             // Last, so that a refused setting creates no audit log file.
             if (settings.Gate is { } gateOptions && CannotAppend(gateOptions.AuditLogPath) is { } auditProblem)
                 return Fail(auditProblem);
@@ -127,6 +143,15 @@ internal static class ControllerCommands
         await host.RunAsync(cancel);
         return 0;
     }
+
+    /// <summary>The gate's port roles from a topology: every boot server's and production host's port, MAC and address.</summary>
+    internal static IReadOnlyList<PortRole> PortRoles(TopologySpec spec) =>
+        spec.Hosts.Where(h => h.Role != HostRole.Host).Select(h =>
+        {
+            var link = spec.LinkOf(h.Name);
+            return new PortRole(h.Name, h.Role == HostRole.BootServer ? PortRoleKind.BootServer : PortRoleKind.ProductionHost,
+                spec.Switch(link.Switch).DatapathId, (uint)link.Port, new OpenFlow.MacAddress((h.CleanMac ?? h.Mac).Value), h.Address);
+        }).ToList();
 
     /// <summary>Opens the audit log for appending once, so a bad path is one clear line before anything listens.</summary>
     private static string? CannotAppend(string path)

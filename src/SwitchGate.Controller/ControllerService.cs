@@ -40,10 +40,11 @@ public static class ControllerServiceCollectionExtensions
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<SwitchRegistry>();
-        services.AddSingleton(new L2LearningOptions
+        services.AddSingleton(sp => new L2LearningOptions
         {
             MaxMacsPerSwitch = options.MaxMacsPerSwitch,
             IdleTimeoutSeconds = options.MacIdleTimeoutSeconds,
+            FloodThroughGroups = sp.GetService<GroupFloodingOwner>() is not null,
         });
         services.AddSingleton<ISwitchAppFactory, L2LearningFactory>();
         services.AddSingleton(sp =>

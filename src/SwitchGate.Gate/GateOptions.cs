@@ -42,6 +42,18 @@ public sealed class GateOptions
     /// <summary>How often the controller's own clock checks leases (a lost FLOW_REMOVED still ends an admission).</summary>
     public TimeSpan LeaseCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Roles of switch ports from the rack's configuration (docs/gate.md "Port roles"): boot-server ports stay closed
+    /// until enrolled; production hosts are locked to their port.
+    /// </summary>
+    public IReadOnlyList<Policy.PortRole> PortRoles { get; set; } = [];
+
+    /// <summary>
+    /// Repeated denials of one node for one reason within this window are audited once and then only counted; one
+    /// <c>denials_aggregated</c> record with the count closes the window (docs/gate.md "Audit log").
+    /// </summary>
+    public TimeSpan AuditDenialWindow { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Lease in whole seconds as carried by LEASE_SECONDS and hard_timeout (both 16-bit).</summary>
     public ushort LeaseSeconds => (ushort)Math.Clamp(Lease.TotalSeconds, 0, ushort.MaxValue);
 
@@ -65,6 +77,9 @@ public sealed class GateOptions
             problems.Add("the enrolment poll interval cannot be negative");
         if (LeaseCheckInterval <= TimeSpan.Zero)
             problems.Add("the lease check interval must be positive");
+        if (AuditDenialWindow < TimeSpan.Zero)
+            problems.Add("the audit denial window cannot be negative");
+        problems.AddRange(Policy.PortRole.Validate(PortRoles));
         return problems;
     }
 

@@ -25,6 +25,11 @@ public sealed class GateService : IDisposable
     private readonly IAuditSink? _sink;
     private readonly object _dispatchLock = new();
     private Task _dispatchTail = Task.CompletedTask;
+    // Policy steps are numbered under _lock and enter the dispatch in that order (a later step's GROUP_MOD or flow
+    // deletion must never overtake an earlier step's), while audit writes of different steps may still overlap.
+    private readonly object _dispatchTurn = new();
+    private long _issued;
+    private long _dispatched;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private int _batchesInFlight;
@@ -87,12 +92,16 @@ public sealed class GateService : IDisposable
                 _log.LogError("enrolment refused: {Problem}", problem);
             var output = new GateOutput();
             EnrolmentChanges changes;
+            long turn;
             lock (_lock)
+            {
                 changes = _policy.SetEnrolments(snapshot.Records, snapshot.Rejected, _time.GetUtcNow(), output);
+                turn = ++_issued;
+            }
             if (!changes.IsEmpty)
                 _log.LogInformation("enrolments: {Count} nodes ({Added} added, {Changed} changed, {Removed} removed)",
                     snapshot.Records.Count, changes.Added.Count, changes.Changed.Count, changes.Removed.Count);
-            Perform(output, 0, null);
+            Perform(output, 0, null, turn);
             return changes;
         }
     }
@@ -119,10 +128,15 @@ public sealed class GateService : IDisposable
         long? frameTimestamp = null)
     {
         var output = new GateOutput();
+        long turn = 0;
         lock (_lock)
+        {
             step(_policy, now ?? _time.GetUtcNow(), output);
-        if (!output.IsEmpty)
-            Perform(output, dpid, sameSwitch, frameTimestamp);
+            if (!output.IsEmpty)
+                turn = ++_issued;
+        }
+        if (turn > 0)
+            Perform(output, dpid, sameSwitch, turn, frameTimestamp);
     }
 
     internal void ColdStart(ulong dpid, IEnumerable<PortDesc> ports, DateTimeOffset now, List<OfpMessage> output)
@@ -131,7 +145,24 @@ public sealed class GateService : IDisposable
             _policy.ColdStart(dpid, ports, now, output);
     }
 
-    private void Perform(GateOutput output, ulong dpid, List<OfpMessage>? sameSwitch, long? frameTimestamp = null)
+    private void Perform(GateOutput output, ulong dpid, List<OfpMessage>? sameSwitch, long turn, long? frameTimestamp = null)
+    {
+        try
+        {
+            PerformInTurn(output, dpid, sameSwitch, turn, frameTimestamp);
+        }
+        finally
+        {
+            lock (_dispatchTurn)
+            {
+                // Also when the audit append threw: the next step's turn must come.
+                _dispatched = Math.Max(_dispatched, turn);
+                Monitor.PulseAll(_dispatchTurn);
+            }
+        }
+    }
+
+    private void PerformInTurn(GateOutput output, ulong dpid, List<OfpMessage>? sameSwitch, long turn, long? frameTimestamp)
     {
         // Audit first: a VERDICT is only sent once its record is durable.
         ValueTask durable = default;
@@ -155,7 +186,10 @@ public sealed class GateService : IDisposable
             else
                 durable = TimedAsync(durable, started);
         }
-        // Steps leave in the order they were performed: one still waiting for its store commit holds back the later ones.
+        lock (_dispatchTurn)
+            while (_dispatched < turn - 1)
+                Monitor.Wait(_dispatchTurn);
+        // Steps leave in policy order: one still waiting for its store commit holds back the later ones.
         lock (_dispatchLock)
         {
             if (_dispatchTail.IsCompleted && durable.IsCompletedSuccessfully)
@@ -228,6 +262,8 @@ public sealed class GateService : IDisposable
         try
         {
             var failure = await _switches.SendBatchAsync(batch.DatapathId, batch.Messages).ConfigureAwait(false);
+            // Never confirm on the dispatching thread (a switch that is not connected fails at once): it still holds its turn.
+            await Task.Yield();
             Step(0, null, (p, now, o) => p.Confirm(batch.Ticket, failure, now, o), frameTimestamp: frameTimestamp);
         }
         catch (Exception e)
@@ -253,7 +289,7 @@ public sealed class GateAppFactory(GateService service) : ISwitchAppFactory
 {
     public string Name => "attestation-gate";
 
-    public IReadOnlyList<byte> Tables { get; } = [GateFlows.GateTable];
+    public IReadOnlyList<byte> Tables { get; } = [GateFlows.GateTable, GateFlows.DestinationTable];
 
     public ISwitchApp Create(ISwitchView sw) => new GateApp(service, sw);
 }

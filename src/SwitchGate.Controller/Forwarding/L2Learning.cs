@@ -13,6 +13,9 @@ namespace SwitchGate.Controller.Forwarding;
 /// <item>table 2 (eth_dst): <c>eth_dst=M → output P</c> per learned MAC; miss → flood. Broadcast and
 ///   multicast destinations are never learned, so they always flood.</item>
 /// </list>
+/// Flooding is OFPP_FLOOD, or, with <see cref="L2LearningOptions.FloodThroughGroups"/>, the groups of
+/// <see cref="FloodGroups"/> that table 0's owner (the attestation gate) keeps: untagged broadcast ARP through
+/// <see cref="FloodGroups.BroadcastArp"/>, everything else through <see cref="FloodGroups.Flood"/>.
 /// Both flows of a MAC share one cookie (app tag + generation) and carry OFPFF_SEND_FLOW_REM: when
 /// either idles out, the switch reports it and the other is deleted by cookie, so the switch and this
 /// table never disagree for long. Pure: packet-in and <c>now</c> in, flow-mods and packet-outs out.
@@ -30,15 +33,20 @@ public sealed class L2Learning : ISwitchApp
     public const ushort MissPriority = 0;
     public const ushort LearnedPriority = 100;
     public const ushort DropMulticastSourcePriority = 200;
+    /// <summary>Table 2, below every learned destination: untagged broadcast ARP → <see cref="FloodGroups.BroadcastArp"/>.</summary>
+    public const ushort BroadcastArpPriority = 1;
 
     private static readonly Match MatchAll = Match.Empty;
     private static readonly MacAddress GroupBit = new(0x0100_0000_0000UL); // IEEE 802 §8.2 I/G bit
-    private static readonly IReadOnlyList<OfpAction> FloodActions = [new ActionOutput(OfpPort.Flood, 0)];
+    private static readonly IReadOnlyList<OfpAction> FloodPortActions = [new ActionOutput(OfpPort.Flood, 0)];
+    private static readonly IReadOnlyList<OfpAction> FloodGroupActions = [new ActionGroup(FloodGroups.Flood)];
+    private static readonly IReadOnlyList<OfpAction> BroadcastArpActions = [new ActionGroup(FloodGroups.BroadcastArp)];
     private static readonly IReadOnlyList<OfpInstruction> GotoEthDst = [new InstructionGotoTable(EthDstTable)];
 
     private const int MaxCachedPorts = 1024;
 
     private readonly L2LearningOptions _options;
+    private readonly IReadOnlyList<OfpAction> _floodActions;
     private readonly MacTable _macs;
     private readonly Dictionary<uint, IReadOnlyList<OfpAction>> _outputActions = new();
     private readonly Dictionary<uint, IReadOnlyList<OfpInstruction>> _outputInstructions = new();
@@ -46,6 +54,7 @@ public sealed class L2Learning : ISwitchApp
     public L2Learning(L2LearningOptions options)
     {
         _options = options;
+        _floodActions = options.FloodThroughGroups ? FloodGroupActions : FloodPortActions;
         _macs = new MacTable(options.MaxMacsPerSwitch, CookieTag, options.ReinstallAfter);
     }
 
@@ -93,8 +102,22 @@ public sealed class L2Learning : ISwitchApp
             OutPort = OfpPort.Any,
             OutGroup = OfpGroup.Any,
             Match = MatchAll,
-            Instructions = [new InstructionApplyActions(FloodActions)],
+            Instructions = [new InstructionApplyActions(_floodActions)],
         });
+        if (_options.FloodThroughGroups)
+            output.Add(new FlowMod
+            {
+                Cookie = BaseCookie,
+                TableId = EthDstTable,
+                Command = FlowModCommand.Add,
+                Priority = BroadcastArpPriority,
+                BufferId = OfpBuffer.NoBuffer,
+                OutPort = OfpPort.Any,
+                OutGroup = OfpGroup.Any,
+                // Untagged only (vlan_vid = OFPVID_NONE), like IsUntaggedBroadcastArp for the packet-outs.
+                Match = Match.Of(Oxm.EthDst(FloodGroups.Broadcast), Oxm.VlanVid(OfpVlanId.None), Oxm.EthType(FloodGroups.ArpEtherType)),
+                Instructions = [new InstructionApplyActions(BroadcastArpActions)],
+            });
     }
 
     /// <summary>Convenience for tests: the messages answering one packet-in.</summary>
@@ -142,9 +165,13 @@ public sealed class L2Learning : ISwitchApp
                 return; // destination sits behind the port it came from: nothing to do
             actions = OutputActions(outPort);
         }
+        else if (_options.FloodThroughGroups && FloodGroups.IsUntaggedBroadcastArp(frame))
+        {
+            actions = BroadcastArpActions;
+        }
         else
         {
-            actions = FloodActions;
+            actions = _floodActions;
         }
         bool buffered = packetIn.BufferId != OfpBuffer.NoBuffer;
         // §7.3.7: data only when the switch did not buffer the frame.

@@ -14,4 +14,10 @@ public sealed record L2LearningOptions
     /// installed longer ago than this; younger flows are assumed to be still in flight to the switch.
     /// </summary>
     public TimeSpan ReinstallAfter { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Flood through the groups of <see cref="FloodGroups"/> instead of OFPP_FLOOD. Only when table 0's owner
+    /// installs and maintains those groups (the attestation gate registers <see cref="Pipeline.GroupFloodingOwner"/>).
+    /// </summary>
+    public bool FloodThroughGroups { get; init; }
 }

@@ -46,3 +46,12 @@ public interface ISwitchApp
     /// <summary>Every PORT_STATUS (the session's port table is already updated).</summary>
     void PortStatus(PortStatus message, DateTimeOffset now, List<OfpMessage> output);
 }
+
+/// <summary>
+/// Registered (as a singleton) by a table-0 app that installs and maintains the groups of
+/// <see cref="Forwarding.FloodGroups"/> in every cold start: forwarding then floods through them.
+/// </summary>
+public sealed class GroupFloodingOwner(string app)
+{
+    public string App { get; } = app;
+}

@@ -108,6 +108,8 @@ public sealed class AuditLog : IDisposable
             if (e.Cause is { } cause) Code(w, "cause", cause);
             if (e.LeaseSeconds is { } lease) w.WriteNumber("lease_seconds", lease);
             if (e.Confirmed is { } confirmed) w.WriteBoolean("confirmed", confirmed);
+            if (e.Count is { } count) w.WriteNumber("count", count);
+            if (e.Since is { } since) w.WriteString("since", since.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'"));
             if (e.Detail is not null) w.WriteString("detail", e.Detail);
             w.WriteEndObject();
         }

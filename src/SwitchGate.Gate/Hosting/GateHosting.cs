@@ -22,6 +22,8 @@ public static class GateServiceCollectionExtensions
             sp.GetService<TimeProvider>() ?? TimeProvider.System, sp.GetRequiredService<ILogger<GateService>>(),
             sp.GetService<Audit.IAuditSink>()));
         services.AddSingleton<ISwitchAppFactory>(sp => sp.GetRequiredService<GateService>().AppFactory);
+        // The gate keeps the flood groups: forwarding floods through them, never to a gated port.
+        services.AddSingleton(new GroupFloodingOwner("attestation-gate"));
         services.AddHostedService<GateBackgroundService>();
         return services;
     }

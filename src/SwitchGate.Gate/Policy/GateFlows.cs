@@ -1,4 +1,6 @@
+using System.Net;
 using SwitchGate.Attestation;
+using SwitchGate.Controller.Forwarding;
 using SwitchGate.OpenFlow;
 
 namespace SwitchGate.Gate.Policy;
@@ -13,13 +15,31 @@ public static class GateFlows
     public const byte ForwardingTable = 1;
 
     public const ushort PriorityAttestation = 1000;
+    /// <summary>A VLAN TPID where the EtherType should be: more tags than the switch parses, which may hide 0x88B5.</summary>
+    public const ushort PriorityVlanStack = 990;
     /// <summary>0x88B5 from a port without its own metered flow (reserved ports like LOCAL, ports above OFPM_MAX).</summary>
     public const ushort PriorityAttestationOther = 950;
     public const ushort PriorityDirtyMac = 900;
+    /// <summary>A locked host's own ARP from its own port (production host: always; boot server: while admitted).</summary>
+    public const ushort PriorityLockedArp = 885;
+    /// <summary>ARP claiming a locked host's address or MAC: dropped unless the flow above let it through.</summary>
+    public const ushort PriorityLockedArpDrop = 880;
+    /// <summary>A production host's MAC from its own port.</summary>
+    public const ushort PriorityLockedHost = 850;
     public const ushort PriorityAdmitted = 800;
     public const ushort PriorityCleanMac = 700;
     public const ushort PriorityPortLock = 600;
+    /// <summary>A boot-server port (by configuration), whether or not a node is enrolled on it.</summary>
+    public const ushort PriorityClosedPort = 590;
     public const ushort PriorityDefault = 0;
+
+    /// <summary>
+    /// TPIDs OVS treats as VLAN tags (802.1Q 0x8100, 802.1ad 0x88A8) and the pre-standard QinQ 0x9100. OVS parses
+    /// at most <c>other_config:vlan-limit</c> tags (default 1, at most 2); behind them a further TPID is the match's
+    /// eth_type, so these three as eth_type mean "a tag stack deeper than the switch parses".
+    /// </summary>
+    public static readonly IReadOnlyList<ushort> VlanTpids = [0x8100, 0x88A8, 0x9100];
+    public const ushort ArpEtherType = 0x0806;
 
     /// <summary>"GA" in the top 16 bits of every gate cookie; the next octet is the kind.</summary>
     public const ulong CookiePrefix = 0x4741UL << 48;
@@ -30,6 +50,8 @@ public static class GateFlows
         Base = 1,
         Node = 2,
         Admission = 3,
+        /// <summary>Flows of the configured port roles (production hosts, closed boot-server ports).</summary>
+        Role = 4,
     }
 
     /// <summary>
@@ -63,6 +85,14 @@ public static class GateFlows
     public static FlowMod AttestationDropOther() => Add(
         Cookie(CookieKind.Base), PriorityAttestationOther, Match.Of(Oxm.EthType(AttestationFrame.EtherType)), []);
 
+    /// <summary>
+    /// Frames whose eth_type is a VLAN TPID → drop: their real EtherType (possibly 0x88B5) sits behind more tags
+    /// than the switch parses, so neither the attestation flows nor anything else can judge them. Legitimate
+    /// stacked VLANs are therefore not forwarded on a gated switch (docs/gate.md "Known limits").
+    /// </summary>
+    public static IEnumerable<FlowMod> VlanStackDrops() =>
+        VlanTpids.Select(tpid => Add(Cookie(CookieKind.Base), PriorityVlanStack, Match.Of(Oxm.EthType(tpid)), []));
+
     /// <summary>Priority 0: everything else → the forwarding table.</summary>
     public static FlowMod DefaultToForwarding() => Add(
         Cookie(CookieKind.Base), PriorityDefault, Match.Empty, [new InstructionGotoTable(ForwardingTable)]);
@@ -72,14 +102,58 @@ public static class GateFlows
     /// clean MAC dropped as source and destination below the admission flows (700: not admitted, or from another
     /// port = anti-spoofing), and its port locked (600: any other source on the enrolled port).
     /// </summary>
-    public static IEnumerable<FlowMod> NodeStatic(uint nodeNumber, uint port, MacAddress clean, MacAddress dirty)
+    public static IEnumerable<FlowMod> NodeStatic(uint nodeNumber, uint port, MacAddress clean, MacAddress dirty, IPAddress? address = null)
     {
         var cookie = Cookie(CookieKind.Node, nodeNumber);
         yield return Add(cookie, PriorityDirtyMac, Match.Of(Oxm.EthSrc(dirty)), []);
         yield return Add(cookie, PriorityDirtyMac, Match.Of(Oxm.EthDst(dirty)), []);
+        if (address is not null)
+            foreach (var drop in LockedArpDrops(cookie, clean, address))
+                yield return drop;
         yield return Add(cookie, PriorityCleanMac, Match.Of(Oxm.EthSrc(clean)), []);
         yield return Add(cookie, PriorityCleanMac, Match.Of(Oxm.EthDst(clean)), []);
         yield return Add(cookie, PriorityPortLock, Match.Of(Oxm.InPort(port)), []);
+    }
+
+    /// <summary>
+    /// A production host (docs/gate.md "Locked hosts"): its MAC from its port → forwarding (850), its MAC from any
+    /// other port → drop (700), anything else on its port → drop (600); with an address, ARP claiming that address or
+    /// MAC → drop (880) except the host's own ARP from its port (885).
+    /// </summary>
+    public static IEnumerable<FlowMod> ProductionHost(uint port, MacAddress mac, IPAddress? address)
+    {
+        var cookie = Cookie(CookieKind.Role);
+        IReadOnlyList<OfpInstruction> toForwarding = [new InstructionGotoTable(ForwardingTable)];
+        if (address is not null)
+        {
+            yield return Add(cookie, PriorityLockedArp, LockedArpMatch(port, mac, address), toForwarding);
+            foreach (var drop in LockedArpDrops(cookie, mac, address))
+                yield return drop;
+        }
+        yield return Add(cookie, PriorityLockedHost, Match.Of(Oxm.InPort(port), Oxm.EthSrc(mac)), toForwarding);
+        yield return Add(cookie, PriorityCleanMac, Match.Of(Oxm.EthSrc(mac)), []);
+        yield return Add(cookie, PriorityPortLock, Match.Of(Oxm.InPort(port)), []);
+    }
+
+    /// <summary>A boot-server port by configuration: closed (590), whatever is enrolled; attestation frames still reach the controller (1000).</summary>
+    public static FlowMod ClosedPort(uint port) => Add(Cookie(CookieKind.Role), PriorityClosedPort, Match.Of(Oxm.InPort(port)), []);
+
+    /// <summary>ARP (any tag, as OVS matches eth_type behind one tag) with arp_spa = the address or arp_sha = the MAC → drop.</summary>
+    private static IEnumerable<FlowMod> LockedArpDrops(ulong cookie, MacAddress mac, IPAddress address)
+    {
+        yield return Add(cookie, PriorityLockedArpDrop, Match.Of(Oxm.EthType(ArpEtherType), Oxm.ArpSpa(address)), []);
+        yield return Add(cookie, PriorityLockedArpDrop, Match.Of(Oxm.EthType(ArpEtherType), Oxm.ArpSha(mac)), []);
+    }
+
+    /// <summary>The locked host's own ARP: from its port and MAC, claiming exactly its address and MAC.</summary>
+    public static Match LockedArpMatch(uint port, MacAddress mac, IPAddress address) => Match.Of(
+        Oxm.InPort(port), Oxm.EthSrc(mac), Oxm.EthType(ArpEtherType), Oxm.ArpSpa(address), Oxm.ArpSha(mac));
+
+    /// <summary>The two flood groups of one switch (docs/gate.md "Who hears floods").</summary>
+    public static IEnumerable<GroupMod> FloodGroupMods(IEnumerable<uint> floodPorts, IEnumerable<uint> broadcastArpPorts, GroupModCommand command)
+    {
+        yield return FloodGroups.Group(FloodGroups.Flood, floodPorts, command);
+        yield return FloodGroups.Group(FloodGroups.BroadcastArp, broadcastArpPorts, command);
     }
 
     /// <summary>Deletes one node's static flows by their exact cookie (after an enrolment change or removal).</summary>
@@ -96,9 +170,16 @@ public static class GateFlows
     /// (remaining) lease and OFPFF_SEND_FLOW_REM, so the switch itself ends an admission nobody renews. Sent with
     /// OFPFC_ADD: an identical entry is replaced and its timeouts restart (OpenFlow 1.3.5 §6.4).
     /// </summary>
-    public static IEnumerable<FlowMod> Admission(uint port, MacAddress clean, ulong cookie, ushort hardTimeout)
+    public static IEnumerable<FlowMod> Admission(uint port, MacAddress clean, ulong cookie, ushort hardTimeout, IPAddress? address = null)
     {
         IReadOnlyList<OfpInstruction> toForwarding = [new InstructionGotoTable(ForwardingTable)];
+        // The node's own ARP passes its address's ARP drop (880) only while admitted.
+        if (address is not null)
+            yield return Add(cookie, PriorityLockedArp, LockedArpMatch(port, clean, address), toForwarding) with
+            {
+                HardTimeout = hardTimeout,
+                Flags = FlowModFlags.SendFlowRem,
+            };
         yield return Add(cookie, PriorityAdmitted, AdmissionSourceMatch(port, clean), toForwarding) with
         {
             HardTimeout = hardTimeout,
@@ -112,8 +193,10 @@ public static class GateFlows
     }
 
     /// <summary>Revocation: both admission flows by exact match and priority, whatever cookie they carry.</summary>
-    public static IEnumerable<FlowMod> DeleteAdmission(uint port, MacAddress clean)
+    public static IEnumerable<FlowMod> DeleteAdmission(uint port, MacAddress clean, IPAddress? address = null)
     {
+        if (address is not null)
+            yield return DeleteStrict(PriorityLockedArp, LockedArpMatch(port, clean, address));
         yield return DeleteStrict(PriorityAdmitted, AdmissionSourceMatch(port, clean));
         yield return DeleteStrict(PriorityAdmitted, AdmissionDestinationMatch(clean));
     }

@@ -11,7 +11,7 @@ public sealed record AuditEntry
 {
     public required DateTimeOffset Time { get; init; }
 
-    /// <summary><c>verdict</c>, <c>install_failed</c>, <c>enrolment_added</c>, <c>enrolment_changed</c>, <c>enrolment_removed</c>, <c>enrolment_rejected</c>.</summary>
+    /// <summary><c>verdict</c>, <c>denials_aggregated</c>, <c>install_failed</c>, <c>enrolment_added</c>, <c>enrolment_changed</c>, <c>enrolment_removed</c>, <c>enrolment_rejected</c>.</summary>
     public required string Event { get; init; }
 
     public string? Node { get; init; }
@@ -25,6 +25,12 @@ public sealed record AuditEntry
 
     /// <summary>For revocations: whether the switch confirmed the deletion with a barrier (false: not connected or failed).</summary>
     public bool? Confirmed { get; init; }
+
+    /// <summary>For <c>denials_aggregated</c>: how many denials of this node for this reason were counted instead of audited.</summary>
+    public long? Count { get; init; }
+
+    /// <summary>For <c>denials_aggregated</c>: when the window began (the one audited denial).</summary>
+    public DateTimeOffset? Since { get; init; }
 
     /// <summary>Human detail: the failed check's one-line reason, the switch's ERROR, the file name.</summary>
     public string? Detail { get; init; }

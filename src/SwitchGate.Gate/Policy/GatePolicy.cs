@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.NetworkInformation;
 using System.Security.Cryptography;
 using SwitchGate.Attestation;
@@ -28,6 +29,10 @@ public sealed class GatePolicy : IDisposable
     private readonly Dictionary<string, NodeState> _nodes = new(StringComparer.Ordinal);
     private readonly Dictionary<(ulong Dpid, uint Port), NodeState> _byPort = new();
     private readonly Dictionary<long, PendingBatch> _pending = new();
+    private readonly Dictionary<(ulong Dpid, uint Port), PortRole> _roles;
+    /// <summary>Each switch's ports as last seen (cold start's PORT_DESC, then PORT_STATUS): the flood groups' candidates.</summary>
+    private readonly Dictionary<ulong, SortedSet<uint>> _switchPorts = new();
+    private readonly DenialAggregator _denials;
     private long _nextTicket;
     private uint _nextNodeNumber;
 
@@ -35,6 +40,8 @@ public sealed class GatePolicy : IDisposable
     {
         _options = options;
         _controllerMac = options.ControllerMac;
+        _roles = options.PortRoles.ToDictionary(r => (r.DatapathId, r.Port));
+        _denials = new DenialAggregator(options.AuditDenialWindow);
         Counters = counters ?? new GateCounters();
     }
 
@@ -80,7 +87,7 @@ public sealed class GatePolicy : IDisposable
         {
             if (_nodes.ContainsKey(record.Node))
                 continue;
-            var state = new NodeState(NodeEnrolment.From(record), ++_nextNodeNumber);
+            var state = new NodeState(NodeEnrolment.From(record), ++_nextNodeNumber, BootServerAddress(record.DatapathId, record.Port));
             _nodes[record.Node] = state;
             _byPort[(record.DatapathId, record.Port)] = state;
             For(record.DatapathId).AddRange(StaticFlows(state));
@@ -96,7 +103,11 @@ public sealed class GatePolicy : IDisposable
         foreach (var file in rejected)
             output.Audit.Add(new AuditEntry { Time = now, Event = "enrolment_rejected", Detail = file });
         foreach (var (dpid, messages) in perSwitch)
+        {
+            // Enrolled ports leave the flood groups, ports whose node went come back (unless configured closed).
+            messages.AddRange(GroupUpdate(dpid));
             output.Batches.Add(NewBatch(dpid, messages, new PendingBatch.NoVerdict()));
+        }
         return new EnrolmentChanges(added, changed, removed);
     }
 
@@ -109,7 +120,33 @@ public sealed class GatePolicy : IDisposable
     }
 
     private IEnumerable<OfpMessage> StaticFlows(NodeState s) =>
-        GateFlows.NodeStatic(s.Number, s.E.Port, s.E.CleanMac, s.E.DirtyMac);
+        GateFlows.NodeStatic(s.Number, s.E.Port, s.E.CleanMac, s.E.DirtyMac, s.Address);
+
+    /// <summary>The address the configuration gives the boot-server port of a node, if any (its ARP is then protected).</summary>
+    private IPAddress? BootServerAddress(ulong dpid, uint port) =>
+        _roles.TryGetValue((dpid, port), out var role) && role.Kind == PortRoleKind.BootServer ? role.Address : null;
+
+    // ---------------------------------------------------------------- who hears floods
+
+    /// <summary>
+    /// A gated port hears no flood: a port with an enrolled node (whatever its state) or configured as a boot
+    /// server's. Admitted (or being admitted) nodes hear broadcast ARP only, so the rack can resolve their address.
+    /// </summary>
+    private bool IsGated(ulong dpid, uint port) =>
+        _byPort.ContainsKey((dpid, port)) || _roles.TryGetValue((dpid, port), out var role) && role.Kind == PortRoleKind.BootServer;
+
+    private bool HearsBroadcastArp(ulong dpid, uint port) =>
+        !IsGated(dpid, port) || _byPort.TryGetValue((dpid, port), out var n) && (n.Admission is not null || n.Install is not null);
+
+    private IEnumerable<GroupMod> FloodGroupMods(ulong dpid, IEnumerable<uint> ports, GroupModCommand command)
+    {
+        var physical = ports.Where(p => p is >= 1 and <= OfpPort.Max).ToList();
+        return GateFlows.FloodGroupMods(physical.Where(p => !IsGated(dpid, p)), physical.Where(p => HearsBroadcastArp(dpid, p)), command);
+    }
+
+    /// <summary>Both groups of a switch as the policy stands now (MODIFY replaces the bucket lists); nothing for a switch never seen.</summary>
+    private IEnumerable<OfpMessage> GroupUpdate(ulong dpid) =>
+        _switchPorts.TryGetValue(dpid, out var ports) ? FloodGroupMods(dpid, ports, GroupModCommand.Modify) : [];
 
     // ---------------------------------------------------------------- switch events
 
@@ -121,17 +158,28 @@ public sealed class GatePolicy : IDisposable
     /// </summary>
     public void ColdStart(ulong dpid, IEnumerable<PortDesc> ports, DateTimeOffset now, List<OfpMessage> output)
     {
-        foreach (var port in ports.Select(p => p.PortNo).Where(GateFlows.HasMeter).Order())
+        var known = _switchPorts[dpid] = new SortedSet<uint>(ports.Select(p => p.PortNo));
+        foreach (var port in known.Where(GateFlows.HasMeter))
         {
             output.Add(GateFlows.AttestationMeter(port, _options.MeterRatePps, _options.MeterBurstPackets));
             output.Add(GateFlows.AttestationToController(port));
         }
         output.Add(GateFlows.AttestationDropOther());
+        output.AddRange(GateFlows.VlanStackDrops());
+        // Before the forwarding tables' cold start, whose flood flows refer to them.
+        output.AddRange(FloodGroupMods(dpid, known, GroupModCommand.Add));
+        foreach (var role in _roles.Values.Where(r => r.DatapathId == dpid).OrderBy(r => r.Port))
+        {
+            if (role.Kind == PortRoleKind.ProductionHost)
+                output.AddRange(GateFlows.ProductionHost(role.Port, role.Mac!.Value, role.Address));
+            else
+                output.Add(GateFlows.ClosedPort(role.Port));
+        }
         foreach (var state in _nodes.Values.Where(n => n.E.DatapathId == dpid).OrderBy(n => n.Number))
         {
             output.AddRange(StaticFlows(state));
             if (state.Admission is { } a && RemainingSeconds(a.LeaseEnd, now) is > 0 and var remaining)
-                output.AddRange(GateFlows.Admission(state.E.Port, state.E.CleanMac, a.Cookie, remaining));
+                output.AddRange(GateFlows.Admission(state.E.Port, state.E.CleanMac, a.Cookie, remaining, state.Address));
         }
         output.Add(GateFlows.DefaultToForwarding());
     }
@@ -178,6 +226,9 @@ public sealed class GatePolicy : IDisposable
             output.Messages.Add((dpid, GateFlows.AttestationMeter(desc.PortNo, _options.MeterRatePps, _options.MeterBurstPackets)));
             output.Messages.Add((dpid, GateFlows.AttestationToController(desc.PortNo)));
         }
+        if (message.Reason is PortStatusReason.Add or PortStatusReason.Delete && _switchPorts.TryGetValue(dpid, out var ports)
+            && (message.Reason == PortStatusReason.Add ? ports.Add(desc.PortNo) : ports.Remove(desc.PortNo)))
+            output.Batches.Add(NewBatch(dpid, GroupUpdate(dpid).ToList(), new PendingBatch.NoVerdict()));
         if (!_byPort.TryGetValue((dpid, desc.PortNo), out var state))
             return;
         bool down = (desc.State & PortState.LinkDown) != 0 || (desc.Config & PortConfig.PortDown) != 0;
@@ -211,6 +262,7 @@ public sealed class GatePolicy : IDisposable
 
     public void Tick(DateTimeOffset now, GateOutput output)
     {
+        _denials.Flush(now, output.Audit);
         foreach (var state in _nodes.Values)
             if (state.Admission is { } a && a.LeaseEnd <= now)
                 Revoke(state, ReasonCode.LeaseExpired, null, now, output, "lease ended by the controller's clock");
@@ -307,7 +359,7 @@ public sealed class GatePolicy : IDisposable
     private void OnEvidence(NodeState state, Evidence evidence, DateTimeOffset now, GateOutput output)
     {
         ulong session = evidence.SessionId;
-        var check = CheckEvidence(state, evidence, now, out var detail, out var clock);
+        var check = CheckEvidence(state, evidence, now, out var detail, out var clock, out bool authenticated);
         var admission = state.Admission;
         bool admitted = admission is not null;
         bool renewal = admitted && admission!.Session == session;
@@ -324,7 +376,10 @@ public sealed class GatePolicy : IDisposable
 
         if (check is { } reason)
         {
-            if (admitted && !ReasonCodes.IsStaleExchange(reason))
+            // Only an authenticated failure may end an admission (docs/gate.md "What may revoke"): anything an
+            // attacker on the link can make up or alter (a garbled quote, a bad signature, values that are not the
+            // signed ones, a wrong PROOF) is denied and leaves the admission as it was.
+            if (admitted && authenticated && reason != ReasonCode.BadSecretProof && !ReasonCodes.IsStaleExchange(reason))
             {
                 if (!renewal)
                     Deny(state, session, reason, detail, now, output);
@@ -344,7 +399,8 @@ public sealed class GatePolicy : IDisposable
             : GateFlows.Cookie(GateFlows.CookieKind.Admission, state.Number, ++state.Generation);
         var install = new InstallState(session, nonce, leaseEnd, clock!.Value.ResetCount, cookie, renewal, detail);
         state.Install = install;
-        var flows = GateFlows.Admission(state.E.Port, state.E.CleanMac, cookie, _options.LeaseSeconds).ToList<OfpMessage>();
+        var flows = GateFlows.Admission(state.E.Port, state.E.CleanMac, cookie, _options.LeaseSeconds, state.Address).ToList<OfpMessage>();
+        flows.AddRange(GroupUpdate(state.E.DatapathId));
         output.Batches.Add(NewBatch(state.E.DatapathId, flows, new PendingBatch.Admit(state, install)));
     }
 
@@ -352,9 +408,13 @@ public sealed class GatePolicy : IDisposable
     /// The checks of SYSTEM.md "Attestation exchange" in the order of docs/protocol.md §7.2; null when all pass.
     /// <paramref name="clock"/> is set once the quote is authenticated (signed by the AK, magic and type right).
     /// </summary>
-    private ReasonCode? CheckEvidence(NodeState state, Evidence evidence, DateTimeOffset now, out string detail, out TpmsClockInfo? clock)
+    /// <paramref name="authenticated"/>: the quote is signed by the enrolled AK over the outstanding nonce and its
+    /// values are the signed ones, so a failure after that point was not made up on the link.
+    private ReasonCode? CheckEvidence(NodeState state, Evidence evidence, DateTimeOffset now, out string detail, out TpmsClockInfo? clock,
+        out bool authenticated)
     {
         clock = null;
+        authenticated = false;
         ulong session = evidence.SessionId;
         TpmsAttest? claimed = null;
         try
@@ -395,8 +455,10 @@ public sealed class GatePolicy : IDisposable
         // Signature, magic, type, extraData, selection, digest (the verifier's order: signature first).
         var values = evidence.PcrValues.Select(v => v.ToArray()).ToList();
         var verdict = state.E.Verifier.Verify(evidence.Attest.Span, evidence.Signature.Span, challenge.Nonce, state.E.Selection, values);
-        if (verdict.FailedCheck is null or QuoteCheck.Nonce or QuoteCheck.Selection or QuoteCheck.PcrValues or QuoteCheck.PcrDigest)
+        // Signed by the AK over this nonce (the nonce was compared above): its clock is fresh and genuine.
+        if (verdict.FailedCheck is null or QuoteCheck.Selection or QuoteCheck.PcrValues or QuoteCheck.PcrDigest)
             clock = verdict.ClockInfo;
+        authenticated = verdict.FailedCheck is null or QuoteCheck.Selection;
         detail = verdict.Reason;
         switch (verdict.FailedCheck)
         {
@@ -484,7 +546,9 @@ public sealed class GatePolicy : IDisposable
     private void Deny(NodeState state, ulong session, ReasonCode reason, string detail, DateTimeOffset now, GateOutput output)
     {
         Counters.CountVerdict(VerdictKind.Denied, reason);
-        output.Audit.Add(AuditVerdict(state, now, session, VerdictKind.Denied, reason, detail: detail));
+        // A flood of denials is audited once per window and counted (DenialAggregator); every one is still answered.
+        if (_denials.ShouldAudit(state.E.Node, reason, now, state.E.Port, state.E.DatapathId, output.Audit))
+            output.Audit.Add(AuditVerdict(state, now, session, VerdictKind.Denied, reason, detail: detail));
         SendToNode(state, Attestation.Verdict.Deny(session, reason), output);
     }
 
@@ -500,7 +564,8 @@ public sealed class GatePolicy : IDisposable
             return;
         state.Admission = null;
         state.Install = null;
-        var flows = GateFlows.DeleteAdmission(state.E.Port, state.E.CleanMac).ToList<OfpMessage>();
+        var flows = GateFlows.DeleteAdmission(state.E.Port, state.E.CleanMac, state.Address).ToList<OfpMessage>();
+        flows.AddRange(GroupUpdate(state.E.DatapathId));
         output.Batches.Add(NewBatch(state.E.DatapathId, flows, new PendingBatch.Revocation(state, session.Value, reason, cause, detail)));
     }
 
@@ -542,10 +607,11 @@ public sealed class GatePolicy : IDisposable
                 Session = install.Session, Detail = failure,
             });
             // The switch's flows are now unknown: put back the existing admission with its remaining lease, or none.
-            var repair = state.Admission is { } a && RemainingSeconds(a.LeaseEnd, now) is > 0 and var remaining
-                ? GateFlows.Admission(state.E.Port, state.E.CleanMac, a.Cookie, remaining)
-                : GateFlows.DeleteAdmission(state.E.Port, state.E.CleanMac);
-            output.Batches.Add(NewBatch(state.E.DatapathId, repair.ToList<OfpMessage>(), new PendingBatch.NoVerdict()));
+            var repair = (state.Admission is { } a && RemainingSeconds(a.LeaseEnd, now) is > 0 and var remaining
+                ? GateFlows.Admission(state.E.Port, state.E.CleanMac, a.Cookie, remaining, state.Address)
+                : GateFlows.DeleteAdmission(state.E.Port, state.E.CleanMac, state.Address)).ToList<OfpMessage>();
+            repair.AddRange(GroupUpdate(state.E.DatapathId));
+            output.Batches.Add(NewBatch(state.E.DatapathId, repair, new PendingBatch.NoVerdict()));
             return;
         }
         if (install.Renewal && state.Admission?.Session != install.Session)
@@ -607,12 +673,15 @@ public sealed class GatePolicy : IDisposable
 
     // ---------------------------------------------------------------- state
 
-    private sealed class NodeState(NodeEnrolment enrolment, uint number)
+    private sealed class NodeState(NodeEnrolment enrolment, uint number, IPAddress? address)
     {
         private readonly Queue<(ulong Session, byte[] Nonce)> _consumed = new();
 
         public NodeEnrolment E { get; } = enrolment;
         public uint Number { get; } = number;
+
+        /// <summary>The node's IPv4 address from the port roles, if configured: its ARP is protected like a production host's.</summary>
+        public IPAddress? Address { get; } = address;
         public ushort Generation { get; set; }
         public ChallengeState? Challenge { get; set; }
         public InstallState? Install { get; set; }

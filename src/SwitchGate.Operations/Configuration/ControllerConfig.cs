@@ -60,6 +60,8 @@ public sealed class ControllerSettings
 {
     public required ControllerOptions Controller { get; init; }
     public GateOptions? Gate { get; init; }
+    /// <summary>gate.topology: the topology file whose boot-server and production-host ports the gate closes and locks (docs/gate.md "Port roles").</summary>
+    public string? TopologyFile { get; init; }
     public StoreOptions? Store { get; init; }
     public ApiOptions? Api { get; init; }
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
@@ -96,6 +98,8 @@ public sealed class ControllerConfig
         new("gate.meter_rate", ConfigKind.Integer, "Attestation frames per second per port let through to the controller"),
         new("gate.meter_burst", ConfigKind.Integer, "Burst of the per-port meter, packets"),
         new("gate.enrolment_poll", ConfigKind.Number, "Seconds between checks of the enrolment directory (0: never)"),
+        new("gate.topology", ConfigKind.Text, "Topology file whose boot-server ports stay closed until enrolled and whose production hosts are locked"),
+        new("gate.audit_denial_window", ConfigKind.Number, "Seconds in which repeated denials of a node for one reason are audited once, then counted"),
         new("store.database", ConfigKind.Text, "SQLite database of verdicts, audit trail and events (create it with 'switchgate controller store init')"),
         new("store.group_commit_ms", ConfigKind.Number, "Milliseconds the store writer waits for more records to join one commit"),
         new("api.listen", ConfigKind.Text, "Address of the REST API, metrics, events and dashboard (loopback by default)"),
@@ -292,6 +296,7 @@ public sealed class ControllerConfig
                 MeterBurstPackets = (uint)reader.Integer("gate.meter_burst", (int)gateDefaults.MeterBurstPackets, 0, int.MaxValue),
                 EnrolmentPollInterval = reader.Seconds("gate.enrolment_poll", TimeSpan.Zero, allowZero: true),
                 AuditSyncEveryAppend = (reader.Text("gate.audit_sync") ?? "entry") == "entry",
+                AuditDenialWindow = reader.Seconds("gate.audit_denial_window", gateDefaults.AuditDenialWindow, allowZero: true),
             };
             if (gate.AuditLogPath.Length == 0)
                 list.Add("gate.audit_log: required when gate.enrolments is set");
@@ -340,7 +345,11 @@ public sealed class ControllerConfig
         problems = list;
         if (list.Count > 0)
             return null;
-        return new ControllerSettings { Controller = controller, Gate = gate, Store = store, Api = api, LogLevel = level, LogFormat = format };
+        return new ControllerSettings
+        {
+            Controller = controller, Gate = gate, TopologyFile = gate is null ? null : reader.Text("gate.topology"), Store = store, Api = api,
+            LogLevel = level, LogFormat = format,
+        };
     }
 
     /// <summary>
