@@ -36,6 +36,37 @@ public sealed class L2LearningTests
     }
 
     [Fact]
+    public void With_flood_groups_the_miss_floods_through_the_group_and_broadcast_ARP_through_its_own()
+    {
+        var app = new L2Learning(new L2LearningOptions { FloodThroughGroups = true });
+        var output = new List<OfpMessage>();
+        app.ColdStart(T0, output);
+        var flows = output.Cast<FlowMod>().ToList();
+        var miss = Assert.Single(flows, f => f.TableId == 2 && f.Priority == 0);
+        Assert.Equal(new ActionGroup(FloodGroups.Flood), Assert.Single(Assert.IsType<InstructionApplyActions>(Assert.Single(miss.Instructions)).Actions));
+        var arp = Assert.Single(flows, f => f.TableId == 2 && f.Priority == L2Learning.BroadcastArpPriority);
+        Assert.Equal(Match.Of(Oxm.EthDst(new MacAddress(0xFFFF_FFFF_FFFFUL)), Oxm.VlanVid(OfpVlanId.None), Oxm.EthType(0x0806)), arp.Match);
+        Assert.Equal(new ActionGroup(FloodGroups.BroadcastArp), Assert.Single(Assert.IsType<InstructionApplyActions>(Assert.Single(arp.Instructions)).Actions));
+        Assert.DoesNotContain(flows, f => f.Instructions.OfType<InstructionApplyActions>().SelectMany(i => i.Actions).Contains(new ActionOutput(OfpPort.Flood, 0)));
+
+        // Packet-outs of the first frames: unknown unicast through Flood, untagged broadcast ARP through BroadcastArp,
+        // a tagged broadcast ARP (as table 2 only matches untagged) through Flood.
+        PacketOut Out(byte[] frame) => Assert.Single(app.Handle(new PacketIn(OfpBuffer.NoBuffer, (ushort)frame.Length, PacketInReason.NoMatch, 1, 0,
+            new Match([Oxm.InPort(1)]), frame), T0).OfType<PacketOut>());
+        byte[] Frame(ulong dst, ulong src, params byte[] typeAndMore)
+        {
+            var f = new byte[60];
+            for (int i = 0; i < 6; i++) { f[i] = (byte)(dst >> (40 - 8 * i)); f[6 + i] = (byte)(src >> (40 - 8 * i)); }
+            typeAndMore.CopyTo(f, 12);
+            return f;
+        }
+        Assert.Equal(new ActionGroup(FloodGroups.Flood), Assert.Single(Out(Frame(0x0200_0000_00BB, 0x0200_0000_00A1, 0x08, 0x00)).Actions));
+        Assert.Equal(new ActionGroup(FloodGroups.BroadcastArp), Assert.Single(Out(Frame(0xFFFF_FFFF_FFFF, 0x0200_0000_00A2, 0x08, 0x06)).Actions));
+        Assert.Equal(new ActionGroup(FloodGroups.Flood), Assert.Single(Out(Frame(0xFFFF_FFFF_FFFF, 0x0200_0000_00A3, 0x81, 0x00, 0x00, 0x05, 0x08, 0x06)).Actions));
+        Assert.Equal(new ActionGroup(FloodGroups.Flood), Assert.Single(Out(Frame(0xFFFF_FFFF_FFFF, 0x0200_0000_00A4, 0x08, 0x00)).Actions));
+    }
+
+    [Fact]
     public void Unknown_source_is_learned_and_unknown_destination_flooded()
     {
         var app = NewApp();

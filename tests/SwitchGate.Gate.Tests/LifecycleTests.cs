@@ -75,10 +75,11 @@ public sealed class LifecycleTests : IDisposable
         Assert.Equal(Match.Empty, last.Match);
         Assert.Equal([new InstructionGotoTable(1)], last.Instructions);
         Assert.All(gate, f => Assert.Equal(GateFlows.CookiePrefix, f.Cookie & 0xFFFF_0000_0000_0000UL));
-        // Another switch gets the port flows and default but none of these nodes' flows.
+        // Another switch gets the port flows, VLAN-stack drops, flood groups and default but none of these nodes' flows.
         var other = new List<OfpMessage>();
         _h.Policy.ColdStart(0xB2, [Port(1)], _h.Now, other);
-        Assert.Equal(4, other.Count);
+        Assert.Equal(4 + GateFlows.VlanTpids.Count + 2, other.Count);
+        Assert.Equal(2, other.OfType<GroupMod>().Count());
     }
 
     [Fact]

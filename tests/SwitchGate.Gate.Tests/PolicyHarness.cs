@@ -13,8 +13,15 @@ internal sealed class PolicyHarness : IDisposable
     public const ulong Dpid = 0xA1;
 
     public PolicyHarness(params TestNode[] nodes)
+        : this(null, nodes)
+    {
+    }
+
+    /// <param name="configure">Changes the default options (lease 30 s, nonce lifetime 5 s) before the policy is made.</param>
+    public PolicyHarness(Action<GateOptions>? configure, params TestNode[] nodes)
     {
         Options = new GateOptions { Lease = TimeSpan.FromSeconds(30), NonceLifetime = TimeSpan.FromSeconds(5) };
+        configure?.Invoke(Options);
         Policy = new GatePolicy(Options);
         Nodes = nodes;
         Apply(o => Policy.SetEnrolments(nodes.Select(n => n.Record).ToList(), [], Now, o));
