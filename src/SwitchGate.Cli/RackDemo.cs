@@ -32,7 +32,8 @@ internal static class RackDemo
         {
             var clock = Stopwatch.StartNew();
             await using var controller = await ControllerProcess.StartAsync(DemoCommand.SelfCommand(), port,
-                ["--enrolments", enrolments, "--audit-log", audit, "--lease", leaseSeconds.ToString(CultureInfo.InvariantCulture), "--enrolment-poll", "0.5"],
+                ["--enrolments", enrolments, "--audit-log", audit, "--lease", leaseSeconds.ToString(CultureInfo.InvariantCulture), "--enrolment-poll", "0.5",
+                    "--topology", file],
                 cancel: cancel);
             report.Pass($"controller with the attestation gate started: pid {controller.Pid}, 127.0.0.1:{controller.Port}, enrolments {enrolments}, audit log {audit} {Took(clock)}");
             try
@@ -106,6 +107,7 @@ internal static class RackDemo
             report.Check(!dirtyPing.Succeeded && droppedAfter > droppedBefore && admitted == 0,
                 $"after depart: ping {node.Name} -> {target.Name} fails; the dirty-MAC drop flow counted {droppedAfter - droppedBefore} more packets; no admission flow left {Took(clock)}");
             await ShowTable0Async(topology, sw0, server, cancel);
+            await ShowFloodStaysOutAsync(topology, spec, server, target, report, cancel);
 
             clock.Restart();
             var reboot = await server.RunAgentAsync(["reboot"], cancel: cancel);
@@ -137,13 +139,48 @@ internal static class RackDemo
             + (summary.Success ? $"{summary.Groups[2].Value}/{summary.Groups[1].Value} replies" : "no summary") + $" {Took(clock)}");
     }
 
-    /// <summary>Table 0 rows about this boot server's MACs, with OVS's packet counters.</summary>
+    /// <summary>
+    /// The dirty boot server hears none of the rack's floods (docs/gate.md "Who hears floods"): the target broadcasts ARP
+    /// for an unused address and pings the subnet's broadcast address; OVS's tx counter of the boot server's port must not
+    /// move, while an ordinary host's port (if the topology has one) counts the flood.
+    /// </summary>
+    private static async Task ShowFloodStaysOutAsync(RunningTopology topology, TopologySpec spec, BootServer server, HostSpec target,
+        DemoCommand.Report report, CancellationToken cancel)
+    {
+        var clock = Stopwatch.StartNew();
+        var sw = server.Switch.Name;
+        var listener = spec.Hosts.FirstOrDefault(h => h.Role == HostRole.Host && spec.LinkOf(h.Name).Switch == sw);
+        uint mask = uint.MaxValue << (32 - target.PrefixLength);
+        uint network = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(target.Address.GetAddressBytes()) & mask;
+        var used = spec.Hosts.Select(h => h.Address).ToHashSet();
+        static System.Net.IPAddress Address(uint value)
+        {
+            var bytes = new byte[4];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(bytes, value);
+            return new System.Net.IPAddress(bytes);
+        }
+        var unused = Enumerable.Range(1, 250).Select(i => Address(network | ((uint)(255 - i) & ~mask))).First(a => !used.Contains(a));
+        var broadcast = Address(network | ~mask);
+        ulong nodeBefore = await topology.PortTxPacketsAsync(sw, server.Link.Port, cancel);
+        ulong controlBefore = listener is null ? 0 : await topology.PortTxPacketsAsync(sw, spec.LinkOf(listener.Name).Port, cancel);
+        await topology.ExecAsync(target.Name, ["ping", "-n", "-c", "2", "-i", "0.3", "-W", "1", unused.ToString()], TimeSpan.FromSeconds(10), cancel);
+        await topology.ExecAsync(target.Name, ["ping", "-n", "-b", "-c", "2", "-i", "0.3", "-W", "1", broadcast.ToString()], TimeSpan.FromSeconds(10), cancel);
+        await Task.Delay(300, cancel);
+        ulong nodeAfter = await topology.PortTxPacketsAsync(sw, server.Link.Port, cancel);
+        ulong controlAfter = listener is null ? 0 : await topology.PortTxPacketsAsync(sw, spec.LinkOf(listener.Name).Port, cancel);
+        report.Check(nodeAfter == nodeBefore && (listener is null || controlAfter > controlBefore),
+            $"flood while dirty: {target.Name} broadcasts ARP for {unused} and pings {broadcast}; OVS port {server.Link.Port} ({server.Name}) "
+            + $"tx packets {nodeBefore} -> {nodeAfter}"
+            + (listener is null ? "" : $", port {spec.LinkOf(listener.Name).Port} ({listener.Name}, ordinary) {controlBefore} -> {controlAfter}") + $" {Took(clock)}");
+    }
+
+    /// <summary>The gate's rows (tables 0 and 1) about this boot server's MACs and port, with OVS's packet counters.</summary>
     private static async Task ShowTable0Async(RunningTopology topology, string sw, BootServer server, CancellationToken cancel)
     {
         string clean = server.CleanMac.ToString(), dirty = server.DirtyMac.ToString();
         var port = server.Link.Port.ToString(CultureInfo.InvariantCulture);
-        Console.WriteLine($"       table 0 for {server.Name} (port {port}, clean {clean}, dirty {dirty}):");
-        foreach (var flow in (await topology.DumpFlowsAsync(sw, cancel)).Where(f => f.Table == 0
+        Console.WriteLine($"       tables 0 and 1 for {server.Name} (port {port}, clean {clean}, dirty {dirty}):");
+        foreach (var flow in (await topology.DumpFlowsAsync(sw, cancel)).Where(f => f.Table <= 1
                      && (f.Match.Contains(clean, StringComparison.Ordinal) || f.Match.Contains(dirty, StringComparison.Ordinal) || f.Matches("in_port", port))))
             Console.WriteLine($"         {flow.Text}");
     }

@@ -44,7 +44,8 @@ public static class ControllerServiceCollectionExtensions
         {
             MaxMacsPerSwitch = options.MaxMacsPerSwitch,
             IdleTimeoutSeconds = options.MacIdleTimeoutSeconds,
-            FloodThroughGroups = sp.GetService<GroupFloodingOwner>() is not null,
+            FloodThroughGroups = sp.GetService<GateLayout>() is not null,
+            FirstTable = sp.GetService<GateLayout>()?.FirstForwardingTable ?? L2Learning.EthSrcTable,
         });
         services.AddSingleton<ISwitchAppFactory, L2LearningFactory>();
         services.AddSingleton(sp =>

@@ -148,6 +148,19 @@ public sealed class RunningTopology : IAsyncDisposable
             .ToArray();
     }
 
+    /// <summary>
+    /// Packets the switch has sent out of one OpenFlow port (<c>ovs-ofctl -O OpenFlow13 dump-ports</c>, "tx pkts"): what
+    /// reached the host behind it, counted by OVS.
+    /// </summary>
+    public async Task<ulong> PortTxPacketsAsync(string @switch, int port, CancellationToken cancel = default)
+    {
+        var result = await Run(cancel, "ovs-ofctl", "-O", "OpenFlow13", "dump-ports", Names.Bridge(Spec.Switch(@switch).Name),
+            TopologyRunner.Invariant(port)).ConfigureAwait(false);
+        var tx = System.Text.RegularExpressions.Regex.Match(result.StandardOutput, @"tx pkts=(\d+)");
+        return tx.Success ? ulong.Parse(tx.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)
+            : throw new CommandFailedException($"ovs-ofctl dump-ports {port}", 0, result.StandardOutput, "no 'tx pkts=' in the output");
+    }
+
     /// <summary>Whether OVS reports the switch's controller connection as up.</summary>
     public async Task<bool> IsControllerConnectedAsync(string @switch, CancellationToken cancel = default)
     {

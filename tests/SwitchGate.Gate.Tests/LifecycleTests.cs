@@ -59,26 +59,31 @@ public sealed class LifecycleTests : IDisposable
         // Meters and 0x88B5 flows for ports 1, 3, 4 only (LOCAL has no meter: it is caught by the 950 drop).
         Assert.Equal([1u, 3u, 4u], flows.OfType<MeterMod>().Select(m => m.MeterId));
         var gate = flows.OfType<FlowMod>().ToList();
-        Assert.All(gate, f => Assert.Equal(0, f.TableId));
+        // Source checks in table 0, destination checks in table 1.
+        Assert.All(gate, f => Assert.Equal(f.Match.EthDst is not null || f == gate[^1] ? 1 : 0, f.TableId));
         Assert.Contains(gate, f => f.Priority == 950 && f.Match == Match.Of(Oxm.EthType(0x88B5)) && f.Instructions.Count == 0);
         foreach (var n in new[] { _a, _b })
         {
             Assert.Contains(gate, f => f.Priority == 900 && f.Match == Match.Of(Oxm.EthSrc(n.DirtyOf)) && f.Instructions.Count == 0);
-            Assert.Contains(gate, f => f.Priority == 900 && f.Match == Match.Of(Oxm.EthDst(n.DirtyOf)) && f.Instructions.Count == 0);
+            Assert.Contains(gate, f => f.Priority == 900 && f.Match == Match.Of(Oxm.EthDst(n.DirtyOf)) && f.Instructions.Count == 0 && f.TableId == 1);
             Assert.Contains(gate, f => f.Priority == 700 && f.Match == Match.Of(Oxm.EthSrc(n.CleanOf)) && f.Instructions.Count == 0);
             Assert.Contains(gate, f => f.Priority == 700 && f.Match == Match.Of(Oxm.EthDst(n.CleanOf)) && f.Instructions.Count == 0);
             Assert.Contains(gate, f => f.Priority == 600 && f.Match == Match.Of(Oxm.InPort(n.Port)) && f.Instructions.Count == 0);
         }
         Assert.DoesNotContain(gate, f => f.Priority == 800); // nobody is admitted
+        var source = gate[^2];
+        Assert.Equal((0, 0), (source.TableId, source.Priority));
+        Assert.Equal(Match.Empty, source.Match);
+        Assert.Equal([new InstructionGotoTable(1)], source.Instructions);
         var last = gate[^1];
-        Assert.Equal(0, last.Priority);
+        Assert.Equal((1, 0), (last.TableId, last.Priority));
         Assert.Equal(Match.Empty, last.Match);
-        Assert.Equal([new InstructionGotoTable(1)], last.Instructions);
+        Assert.Equal([new InstructionGotoTable(2)], last.Instructions);
         Assert.All(gate, f => Assert.Equal(GateFlows.CookiePrefix, f.Cookie & 0xFFFF_0000_0000_0000UL));
         // Another switch gets the port flows, VLAN-stack drops, flood groups and default but none of these nodes' flows.
         var other = new List<OfpMessage>();
         _h.Policy.ColdStart(0xB2, [Port(1)], _h.Now, other);
-        Assert.Equal(4 + GateFlows.VlanTpids.Count + 2, other.Count);
+        Assert.Equal(5 + GateFlows.VlanTpids.Count + 2, other.Count);
         Assert.Equal(2, other.OfType<GroupMod>().Count());
     }
 
@@ -101,9 +106,10 @@ public sealed class LifecycleTests : IDisposable
             Assert.Equal(30, f.HardTimeout);
             Assert.Equal(0, f.IdleTimeout);
             Assert.Equal(FlowModFlags.SendFlowRem, f.Flags);
-            Assert.Equal([new InstructionGotoTable(1)], f.Instructions);
+            Assert.Equal([new InstructionGotoTable((byte)(f.TableId + 1))], f.Instructions);
             Assert.Equal(GateFlows.CookieKind.Admission, GateFlows.KindOf(f.Cookie));
         });
+        Assert.Equal([0, 1], flows.Select(f => (int)f.TableId));
         Assert.Equal(Match.Of(Oxm.InPort(_a.Port), Oxm.EthSrc(_a.CleanOf)), flows[0].Match);
         Assert.Equal(Match.Of(Oxm.EthDst(_a.CleanOf)), flows[1].Match);
         Assert.Equal(flows[0].Cookie, flows[1].Cookie);

@@ -50,7 +50,7 @@ public sealed class OvsGateTests : IDisposable
             "set-controller", _bridge, $"tcp:127.0.0.1:{controller.EndPoint.Port}");
         await controller.WaitReadyAsync(_node.DatapathId); // the cold start was confirmed by a barrier: no ERROR
 
-        var flows = Run("ovs-ofctl", "-O", "OpenFlow13", "dump-flows", _bridge, "table=0");
+        var flows = Run("ovs-ofctl", "-O", "OpenFlow13", "dump-flows", _bridge);
         Assert.Contains("priority=1000,in_port=1,dl_type=0x88b5 actions=meter:1,CONTROLLER:65535", flows);
         Assert.Contains("priority=1000,in_port=2,dl_type=0x88b5 actions=meter:2,CONTROLLER:65535", flows);
         Assert.Contains("priority=950,dl_type=0x88b5 actions=drop", flows);
@@ -58,7 +58,15 @@ public sealed class OvsGateTests : IDisposable
         Assert.Contains("priority=900,dl_dst=02:00:00:00:02:01 actions=drop", flows);
         Assert.Contains("priority=700,dl_src=02:00:00:00:01:01 actions=drop", flows);
         Assert.Contains("priority=600,in_port=2 actions=drop", flows);
-        Assert.Contains("priority=0 actions=goto_table:1", flows);
+        Assert.Contains("table=0, n_packets=0, n_bytes=0, priority=0 actions=goto_table:1", flows);
+        Assert.Contains("table=1, n_packets=0, n_bytes=0, priority=900,dl_dst=02:00:00:00:02:01 actions=drop", flows);
+        Assert.Contains("table=1, n_packets=0, n_bytes=0, priority=0 actions=goto_table:2", flows);
+        foreach (var tpid in new[] { "0x8100", "0x88a8", "0x9100" })
+            Assert.Contains($"priority=990,dl_type={tpid} actions=drop", flows);
+        // Flood groups: the enrolled port 2 hears no flood; port 1 does.
+        var groups = Run("ovs-ofctl", "-O", "OpenFlow13", "dump-groups", _bridge);
+        Assert.Contains("group_id=1,type=all,bucket=actions=output:1", groups);
+        Assert.Contains("group_id=2,type=all,bucket=actions=output:1", groups);
         var meters = Run("ovs-ofctl", "-O", "OpenFlow13", "dump-meters", _bridge);
         Assert.Contains("meter=2 pktps burst bands=", meters);
         Assert.Contains("type=drop rate=20 burst_size=10", meters);
@@ -68,8 +76,8 @@ public sealed class OvsGateTests : IDisposable
         // Admission, then a renewal of the same flows (OFPFC_ADD replaces them), then revocation.
         await session.SendBatchAsync(GateFlows.Admission(_node.Port, _node.CleanOf, cookie, 30).ToList<OfpMessage>());
         await session.SendBatchAsync(GateFlows.Admission(_node.Port, _node.CleanOf, cookie, 30).ToList<OfpMessage>());
-        flows = Run("ovs-ofctl", "-O", "OpenFlow13", "dump-flows", _bridge, "table=0");
-        foreach (var match in new[] { "priority=800,in_port=2,dl_src=02:00:00:00:01:01 actions=goto_table:1", "priority=800,dl_dst=02:00:00:00:01:01 actions=goto_table:1" })
+        flows = Run("ovs-ofctl", "-O", "OpenFlow13", "dump-flows", _bridge);
+        foreach (var match in new[] { "priority=800,in_port=2,dl_src=02:00:00:00:01:01 actions=goto_table:1", "priority=800,dl_dst=02:00:00:00:01:01 actions=goto_table:2" })
         {
             var line = flows.Split('\n').SingleOrDefault(l => l.Contains(match)) ?? throw new Xunit.Sdk.XunitException($"no flow {match} in {flows}");
             Assert.Contains("send_flow_rem", line);
@@ -80,7 +88,7 @@ public sealed class OvsGateTests : IDisposable
         // A new port's meter (delete + add) and flow, and an enrolment change (static flows by cookie).
         await session.SendBatchAsync([GateFlows.AttestationMeter(1, 0, 0, MeterModCommand.Delete), GateFlows.AttestationMeter(1, 20, 10),
             GateFlows.AttestationToController(1), GateFlows.DeleteNodeStatic(1)]);
-        flows = Run("ovs-ofctl", "-O", "OpenFlow13", "dump-flows", _bridge, "table=0");
+        flows = Run("ovs-ofctl", "-O", "OpenFlow13", "dump-flows", _bridge);
         Assert.DoesNotContain("priority=800", flows);
         Assert.DoesNotContain("priority=600", flows);
         Assert.Contains("priority=1000,in_port=1,dl_type=0x88b5", flows);

@@ -44,7 +44,7 @@ internal sealed class GateController : IAsyncDisposable
         };
         var registry = new SwitchRegistry();
         var gate = new GateService(options, new RegistrySwitches(registry, TimeSpan.FromSeconds(5)), TimeProvider.System, NullLogger<GateService>.Instance);
-        var pipeline = new SwitchPipeline([gate.AppFactory, new L2LearningFactory(new L2LearningOptions())]);
+        var pipeline = new SwitchPipeline([gate.AppFactory, new L2LearningFactory(new L2LearningOptions { FirstTable = GateFlows.ForwardingTable, FloodThroughGroups = true })]);
         var listener = new OpenFlowListener(new ControllerOptions { ListenAddress = IPAddress.Loopback, Port = 0 }, pipeline, registry,
             TimeProvider.System, NullLoggerFactory.Instance);
         return new GateController(directory, gate, listener, registry, listener.Start());

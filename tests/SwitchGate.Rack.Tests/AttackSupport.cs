@@ -19,6 +19,7 @@ internal sealed partial class FrameSniffer : IDisposable
     private const int SO_RCVTIMEO = 20;
 
     private readonly ConcurrentQueue<byte[]> _frames = new();
+    private readonly Func<byte[], bool> _keep;
     private readonly Thread _thread;
     private readonly ManualResetEventSlim _ready = new();
     private volatile bool _stop;
@@ -45,15 +46,21 @@ internal sealed partial class FrameSniffer : IDisposable
     [LibraryImport("libc", SetLastError = true)]
     private static partial int close(int fd);
 
-    public FrameSniffer(string netns, string device = "eth0")
+    /// <param name="keep">Which frames to keep (default: 0x88B5 attestation frames).</param>
+    public FrameSniffer(string netns, string device = "eth0", Func<byte[], bool>? keep = null)
     {
+        _keep = keep ?? IsAttestationFrame;
         _thread = new Thread(() => Run(netns, device)) { IsBackground = true };
         _thread.Start();
         _ready.Wait(TimeSpan.FromSeconds(10));
         if (_failure is not null) throw new InvalidOperationException($"sniffing in {netns} failed: {_failure.Message}", _failure);
     }
 
-    public static FrameSniffer On(RackFixture rack, string host) => new(rack.Topology.Names.Namespace(host));
+    public static FrameSniffer On(RackFixture rack, string host, Func<byte[], bool>? keep = null) =>
+        new(rack.Topology.Names.Namespace(host), keep: keep);
+
+    private static bool IsAttestationFrame(byte[] f) =>
+        f[12] == AttestationFrame.EtherType >> 8 && f[13] == (AttestationFrame.EtherType & 0xFF);
 
     /// <summary>Every well-formed attestation frame seen so far, in order.</summary>
     public IReadOnlyList<AttestationFrameContent> Frames =>
@@ -141,8 +148,8 @@ internal sealed partial class FrameSniffer : IDisposable
             {
                 nint n;
                 fixed (byte* b = buffer) n = recv(fd, b, buffer.Length, 0);
-                if (n >= AttestationFrame.EthernetHeaderLength && buffer[12] == AttestationFrame.EtherType >> 8 && buffer[13] == (AttestationFrame.EtherType & 0xFF))
-                    _frames.Enqueue(buffer.AsSpan(0, (int)n).ToArray());
+                if (n >= AttestationFrame.EthernetHeaderLength && buffer.AsSpan(0, (int)n).ToArray() is var frame && _keep(frame))
+                    _frames.Enqueue(frame);
             }
         }
         catch (Exception e)
@@ -194,7 +201,7 @@ internal static class AttackSupport
 
     /// <summary>Polls until the node's admission flows are gone from the switch.</summary>
     public static Task WaitForNoAdmissionAsync(this RackFixture rack, string node, TimeSpan timeout) =>
-        rack.WaitForFlowsAsync(flows => !flows.Any(f => f.Table == 0 && f.Priority == 800
+        rack.WaitForFlowsAsync(flows => !flows.Any(f => f.Table <= 1 && f.Priority == 800
                 && (f.Matches("dl_src", rack.BootServer(node).CleanMac.ToString()) || f.Matches("dl_dst", rack.BootServer(node).CleanMac.ToString()))),
             timeout, $"{node}'s admission flows to go");
 }

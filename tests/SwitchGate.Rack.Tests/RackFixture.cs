@@ -60,6 +60,9 @@ public sealed class RackFixture : IAsyncDisposable
         [
             "--enrolments", Path.Combine(work, "enrolments"), "--audit-log", Path.Combine(work, "audit.jsonl"),
             "--lease", leaseSeconds.ToString(CultureInfo.InvariantCulture), "--enrolment-poll", "0.5",
+            // The topology's port roles (boot-server ports closed until enrolled, production hosts locked). Setting
+            // SWITCHGATE_RACK_PORT_ROLES=0 leaves them out, to run these tests against a controller that predates them.
+            .. Environment.GetEnvironmentVariable("SWITCHGATE_RACK_PORT_ROLES") == "0" ? [] : new[] { "--topology", Path.Combine(Paths.Root, topologyFile) },
             .. extraControllerArgs ?? [],
         ];
         ControllerProcess controller;
@@ -146,18 +149,26 @@ public sealed class RackFixture : IAsyncDisposable
 
     public Task<IReadOnlyList<OvsFlow>> FlowsAsync() => Topology.DumpFlowsAsync(Switch);
 
+    /// <summary>Packets the switch has sent out of <paramref name="host"/>'s port (OVS's port counter).</summary>
+    public Task<ulong> TxPacketsToAsync(string host) => Topology.PortTxPacketsAsync(Switch, Spec.LinkOf(host).Port);
+
+    /// <summary>Packets counted so far by table-0 flows of <paramref name="priority"/> (optionally only those whose match mentions <paramref name="text"/>).</summary>
+    public async Task<ulong> Table0PacketsAsync(int priority, string? text = null) =>
+        (await FlowsAsync()).Where(f => f.Table == 0 && f.Priority == priority && (text is null || f.Match.Contains(text, StringComparison.Ordinal)))
+            .Aggregate(0UL, (sum, f) => sum + f.Packets);
+
     public static bool IsDrop(OvsFlow flow) => flow.Actions is "drop" or "";
 
-    /// <summary>Table 0's admission flows for a clean MAC (priority 800, goto table 1): present only while admitted.</summary>
+    /// <summary>The gate's admission flows for a clean MAC (priority 800: source in table 0, destination in table 1): present only while admitted.</summary>
     public async Task<IReadOnlyList<OvsFlow>> AdmissionFlowsAsync(string node)
     {
         var clean = BootServer(node).CleanMac.ToString();
-        return (await FlowsAsync()).Where(f => f.Table == 0 && f.Priority == 800 && (f.Matches("dl_src", clean) || f.Matches("dl_dst", clean))).ToList();
+        return (await FlowsAsync()).Where(f => f.Table <= 1 && f.Priority == 800 && (f.Matches("dl_src", clean) || f.Matches("dl_dst", clean))).ToList();
     }
 
-    /// <summary>Packets counted so far by the table-0 drop flows that match <paramref name="field"/>=<paramref name="mac"/>.</summary>
+    /// <summary>Packets counted so far by the gate's drop flows (tables 0 and 1) that match <paramref name="field"/>=<paramref name="mac"/>.</summary>
     public async Task<ulong> DroppedAsync(string field, string mac) =>
-        (await FlowsAsync()).Where(f => f.Table == 0 && f.Matches(field, mac) && IsDrop(f)).Aggregate(0UL, (sum, f) => sum + f.Packets);
+        (await FlowsAsync()).Where(f => f.Table <= 1 && f.Matches(field, mac) && IsDrop(f)).Aggregate(0UL, (sum, f) => sum + f.Packets);
 
     public async Task<IReadOnlyList<OvsFlow>> WaitForFlowsAsync(Func<IReadOnlyList<OvsFlow>, bool> condition, TimeSpan timeout, string what)
     {

@@ -22,6 +22,7 @@ namespace SwitchGate.Controller.Forwarding;
 /// </summary>
 public sealed class L2Learning : ISwitchApp
 {
+    /// <summary>Default tables (<see cref="L2LearningOptions.FirstTable"/> = 1); with the attestation gate they are 2 and 3.</summary>
     public const byte EthSrcTable = 1;
     public const byte EthDstTable = 2;
 
@@ -41,12 +42,18 @@ public sealed class L2Learning : ISwitchApp
     private static readonly IReadOnlyList<OfpAction> FloodPortActions = [new ActionOutput(OfpPort.Flood, 0)];
     private static readonly IReadOnlyList<OfpAction> FloodGroupActions = [new ActionGroup(FloodGroups.Flood)];
     private static readonly IReadOnlyList<OfpAction> BroadcastArpActions = [new ActionGroup(FloodGroups.BroadcastArp)];
-    private static readonly IReadOnlyList<OfpInstruction> GotoEthDst = [new InstructionGotoTable(EthDstTable)];
 
     private const int MaxCachedPorts = 1024;
 
     private readonly L2LearningOptions _options;
     private readonly IReadOnlyList<OfpAction> _floodActions;
+    private readonly IReadOnlyList<OfpInstruction> _gotoDestination;
+
+    /// <summary>The eth_src table (learning, miss → controller).</summary>
+    public byte SourceTable { get; }
+
+    /// <summary>The eth_dst table (output per learned MAC, miss → flood).</summary>
+    public byte DestinationTable { get; }
     private readonly MacTable _macs;
     private readonly Dictionary<uint, IReadOnlyList<OfpAction>> _outputActions = new();
     private readonly Dictionary<uint, IReadOnlyList<OfpInstruction>> _outputInstructions = new();
@@ -54,6 +61,9 @@ public sealed class L2Learning : ISwitchApp
     public L2Learning(L2LearningOptions options)
     {
         _options = options;
+        SourceTable = options.FirstTable;
+        DestinationTable = (byte)(options.FirstTable + 1);
+        _gotoDestination = [new InstructionGotoTable(DestinationTable)];
         _floodActions = options.FloodThroughGroups ? FloodGroupActions : FloodPortActions;
         _macs = new MacTable(options.MaxMacsPerSwitch, CookieTag, options.ReinstallAfter);
     }
@@ -69,7 +79,7 @@ public sealed class L2Learning : ISwitchApp
         output.Add(new FlowMod
         {
             Cookie = BaseCookie,
-            TableId = EthSrcTable,
+            TableId = SourceTable,
             Command = FlowModCommand.Add,
             Priority = MissPriority,
             BufferId = OfpBuffer.NoBuffer,
@@ -82,7 +92,7 @@ public sealed class L2Learning : ISwitchApp
         output.Add(new FlowMod
         {
             Cookie = BaseCookie,
-            TableId = EthSrcTable,
+            TableId = SourceTable,
             Command = FlowModCommand.Add,
             Priority = DropMulticastSourcePriority,
             BufferId = OfpBuffer.NoBuffer,
@@ -95,7 +105,7 @@ public sealed class L2Learning : ISwitchApp
         output.Add(new FlowMod
         {
             Cookie = BaseCookie,
-            TableId = EthDstTable,
+            TableId = DestinationTable,
             Command = FlowModCommand.Add,
             Priority = MissPriority,
             BufferId = OfpBuffer.NoBuffer,
@@ -108,7 +118,7 @@ public sealed class L2Learning : ISwitchApp
             output.Add(new FlowMod
             {
                 Cookie = BaseCookie,
-                TableId = EthDstTable,
+                TableId = DestinationTable,
                 Command = FlowModCommand.Add,
                 Priority = BroadcastArpPriority,
                 BufferId = OfpBuffer.NoBuffer,
@@ -130,7 +140,7 @@ public sealed class L2Learning : ISwitchApp
 
     public void PacketIn(PacketIn packetIn, DateTimeOffset now, List<OfpMessage> output)
     {
-        if (packetIn.TableId != EthSrcTable)
+        if (packetIn.TableId != SourceTable)
             return;
         if (packetIn.Match.InPort is not uint inPort || inPort > OfpPort.Max)
             return;
@@ -185,12 +195,9 @@ public sealed class L2Learning : ISwitchApp
             return;
         if ((removed.Cookie & CookieMask) != BaseCookie)
             return;
-        MacAddress? mac = removed.TableId switch
-        {
-            EthSrcTable => removed.Match.EthSrc,
-            EthDstTable => removed.Match.EthDst,
-            _ => null,
-        };
+        MacAddress? mac = removed.TableId == SourceTable ? removed.Match.EthSrc
+            : removed.TableId == DestinationTable ? removed.Match.EthDst
+            : null;
         // A stale report (the MAC was re-learned since, with a new cookie) changes nothing.
         if (mac is { } m && _macs.Remove(m.Value, removed.Cookie))
             output.Add(DeleteByCookie(removed.Cookie));
@@ -211,7 +218,7 @@ public sealed class L2Learning : ISwitchApp
         {
             Cookie = BaseCookie,
             CookieMask = CookieMask,
-            TableId = EthSrcTable,
+            TableId = SourceTable,
             Command = FlowModCommand.Delete,
             BufferId = OfpBuffer.NoBuffer,
             OutPort = OfpPort.Any,
@@ -223,7 +230,7 @@ public sealed class L2Learning : ISwitchApp
         {
             Cookie = BaseCookie,
             CookieMask = CookieMask,
-            TableId = EthDstTable,
+            TableId = DestinationTable,
             Command = FlowModCommand.Delete,
             BufferId = OfpBuffer.NoBuffer,
             // §7.3.4.2: out_port restricts a delete to flows that output to that port.
@@ -239,17 +246,17 @@ public sealed class L2Learning : ISwitchApp
         var learnedSource = new FlowMod
         {
             Cookie = cookie,
-            TableId = EthSrcTable,
+            TableId = SourceTable,
             Command = FlowModCommand.Add,
             IdleTimeout = _options.IdleTimeoutSeconds,
             Priority = LearnedPriority,
             Flags = FlowModFlags.SendFlowRem,
             Match = new Match([Oxm.InPort(port), Oxm.EthSrc(mac)]),
-            Instructions = GotoEthDst,
+            Instructions = _gotoDestination,
         };
         output.Add(learnedSource);
         // The destination flow differs only in its table, match and instructions.
-        output.Add(learnedSource with { TableId = EthDstTable, Match = new Match([Oxm.EthDst(mac)]), Instructions = OutputInstructions(port) });
+        output.Add(learnedSource with { TableId = DestinationTable, Match = new Match([Oxm.EthDst(mac)]), Instructions = OutputInstructions(port) });
     }
 
     /// <summary>Deletes both flows of one installation: the cookie is unique to it, in every table (OFPTT_ALL).</summary>
@@ -296,6 +303,6 @@ public sealed class L2Learning : ISwitchApp
 public sealed class L2LearningFactory(L2LearningOptions options) : ISwitchAppFactory
 {
     public string Name => "l2-learning";
-    public IReadOnlyList<byte> Tables { get; } = [L2Learning.EthSrcTable, L2Learning.EthDstTable];
+    public IReadOnlyList<byte> Tables { get; } = [options.FirstTable, (byte)(options.FirstTable + 1)];
     public ISwitchApp Create(ISwitchView sw) => new L2Learning(options);
 }

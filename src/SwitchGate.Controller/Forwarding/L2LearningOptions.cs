@@ -17,7 +17,10 @@ public sealed record L2LearningOptions
 
     /// <summary>
     /// Flood through the groups of <see cref="FloodGroups"/> instead of OFPP_FLOOD. Only when table 0's owner
-    /// installs and maintains those groups (the attestation gate registers <see cref="Pipeline.GroupFloodingOwner"/>).
+    /// installs and maintains those groups (the attestation gate registers <see cref="Pipeline.GateLayout"/>).
     /// </summary>
     public bool FloodThroughGroups { get; init; }
+
+    /// <summary>The eth_src table; the eth_dst table is the next one. 1 behind the open gate, 2 behind the attestation gate (its tables 0 and 1).</summary>
+    public byte FirstTable { get; init; } = L2Learning.EthSrcTable;
 }

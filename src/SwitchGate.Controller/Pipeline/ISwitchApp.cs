@@ -48,10 +48,8 @@ public interface ISwitchApp
 }
 
 /// <summary>
-/// Registered (as a singleton) by a table-0 app that installs and maintains the groups of
-/// <see cref="Forwarding.FloodGroups"/> in every cold start: forwarding then floods through them.
+/// Registered (as a singleton) by a table-0 app that owns more than table 0 and keeps the groups of
+/// <see cref="Forwarding.FloodGroups"/> in every cold start (the attestation gate): forwarding then starts at
+/// <paramref name="FirstForwardingTable"/> and floods through the groups.
 /// </summary>
-public sealed class GroupFloodingOwner(string app)
-{
-    public string App { get; } = app;
-}
+public sealed record GateLayout(string App, byte FirstForwardingTable);

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SwitchGate.Controller.Pipeline;
 using SwitchGate.Controller.Sessions;
+using SwitchGate.Gate.Policy;
 
 namespace SwitchGate.Gate.Hosting;
 
@@ -22,8 +23,8 @@ public static class GateServiceCollectionExtensions
             sp.GetService<TimeProvider>() ?? TimeProvider.System, sp.GetRequiredService<ILogger<GateService>>(),
             sp.GetService<Audit.IAuditSink>()));
         services.AddSingleton<ISwitchAppFactory>(sp => sp.GetRequiredService<GateService>().AppFactory);
-        // The gate keeps the flood groups: forwarding floods through them, never to a gated port.
-        services.AddSingleton(new GroupFloodingOwner("attestation-gate"));
+        // The gate owns tables 0 and 1 and keeps the flood groups: forwarding starts at table 2 and floods through them.
+        services.AddSingleton(new GateLayout("attestation-gate", GateFlows.ForwardingTable));
         services.AddHostedService<GateBackgroundService>();
         return services;
     }

@@ -6,13 +6,20 @@ using SwitchGate.OpenFlow;
 namespace SwitchGate.Gate.Policy;
 
 /// <summary>
-/// The table-0 flows of the gate (docs/gate.md "Table 0"; /work/notes/issue4.md). Pure builders: every flow,
-/// priority, cookie and timeout of the gate is written here and nowhere else.
+/// The flows of the gate's two tables (docs/gate.md "Tables 0 and 1"). Pure builders: every flow, group, priority,
+/// cookie and timeout of the gate is written here and nowhere else. Table 0 judges the source (port, MAC, ARP claims),
+/// table 1 the destination; each stage's "allow" flows only skip checks of their own stage, so a frame is forwarded
+/// only if both its source and its destination are allowed (one table cannot express that AND: an allow for an
+/// admitted destination would skip the port locks of the sender).
 /// </summary>
 public static class GateFlows
 {
+    /// <summary>Source stage.</summary>
     public const byte GateTable = 0;
-    public const byte ForwardingTable = 1;
+    /// <summary>Destination stage.</summary>
+    public const byte DestinationTable = 1;
+    /// <summary>First table of forwarding (L2 learning's eth_src table) behind the gate.</summary>
+    public const byte ForwardingTable = 2;
 
     public const ushort PriorityAttestation = 1000;
     /// <summary>A VLAN TPID where the EtherType should be: more tags than the switch parses, which may hide 0x88B5.</summary>
@@ -93,9 +100,16 @@ public static class GateFlows
     public static IEnumerable<FlowMod> VlanStackDrops() =>
         VlanTpids.Select(tpid => Add(Cookie(CookieKind.Base), PriorityVlanStack, Match.Of(Oxm.EthType(tpid)), []));
 
-    /// <summary>Priority 0: everything else → the forwarding table.</summary>
+    /// <summary>Priority 0 of table 0: any other source → the destination stage.</summary>
     public static FlowMod DefaultToForwarding() => Add(
-        Cookie(CookieKind.Base), PriorityDefault, Match.Empty, [new InstructionGotoTable(ForwardingTable)]);
+        Cookie(CookieKind.Base), PriorityDefault, Match.Empty, ToDestinationStage);
+
+    /// <summary>Priority 0 of table 1: any other destination → forwarding.</summary>
+    public static FlowMod DefaultDestination() => Add(
+        Cookie(CookieKind.Base), PriorityDefault, Match.Empty, ToForwarding, DestinationTable);
+
+    private static readonly IReadOnlyList<OfpInstruction> ToDestinationStage = [new InstructionGotoTable(DestinationTable)];
+    private static readonly IReadOnlyList<OfpInstruction> ToForwarding = [new InstructionGotoTable(ForwardingTable)];
 
     /// <summary>
     /// The flows every enrolled node has whatever its state: dirty MAC dropped as source and destination (900),
@@ -106,12 +120,12 @@ public static class GateFlows
     {
         var cookie = Cookie(CookieKind.Node, nodeNumber);
         yield return Add(cookie, PriorityDirtyMac, Match.Of(Oxm.EthSrc(dirty)), []);
-        yield return Add(cookie, PriorityDirtyMac, Match.Of(Oxm.EthDst(dirty)), []);
+        yield return Add(cookie, PriorityDirtyMac, Match.Of(Oxm.EthDst(dirty)), [], DestinationTable);
         if (address is not null)
             foreach (var drop in LockedArpDrops(cookie, clean, address))
                 yield return drop;
         yield return Add(cookie, PriorityCleanMac, Match.Of(Oxm.EthSrc(clean)), []);
-        yield return Add(cookie, PriorityCleanMac, Match.Of(Oxm.EthDst(clean)), []);
+        yield return Add(cookie, PriorityCleanMac, Match.Of(Oxm.EthDst(clean)), [], DestinationTable);
         yield return Add(cookie, PriorityPortLock, Match.Of(Oxm.InPort(port)), []);
     }
 
@@ -123,14 +137,13 @@ public static class GateFlows
     public static IEnumerable<FlowMod> ProductionHost(uint port, MacAddress mac, IPAddress? address)
     {
         var cookie = Cookie(CookieKind.Role);
-        IReadOnlyList<OfpInstruction> toForwarding = [new InstructionGotoTable(ForwardingTable)];
         if (address is not null)
         {
-            yield return Add(cookie, PriorityLockedArp, LockedArpMatch(port, mac, address), toForwarding);
+            yield return Add(cookie, PriorityLockedArp, LockedArpMatch(port, mac, address), ToDestinationStage);
             foreach (var drop in LockedArpDrops(cookie, mac, address))
                 yield return drop;
         }
-        yield return Add(cookie, PriorityLockedHost, Match.Of(Oxm.InPort(port), Oxm.EthSrc(mac)), toForwarding);
+        yield return Add(cookie, PriorityLockedHost, Match.Of(Oxm.InPort(port), Oxm.EthSrc(mac)), ToDestinationStage);
         yield return Add(cookie, PriorityCleanMac, Match.Of(Oxm.EthSrc(mac)), []);
         yield return Add(cookie, PriorityPortLock, Match.Of(Oxm.InPort(port)), []);
     }
@@ -159,33 +172,32 @@ public static class GateFlows
     /// <summary>Deletes one node's static flows by their exact cookie (after an enrolment change or removal).</summary>
     public static FlowMod DeleteNodeStatic(uint nodeNumber) => new()
     {
-        TableId = GateTable,
+        TableId = OfpTable.All,
         Command = FlowModCommand.Delete,
         Cookie = Cookie(CookieKind.Node, nodeNumber),
         CookieMask = CookieAll,
     };
 
     /// <summary>
-    /// Admission: in_port=P, eth_src=clean → goto 1 and eth_dst=clean → goto 1 (800) with hard_timeout = the
-    /// (remaining) lease and OFPFF_SEND_FLOW_REM, so the switch itself ends an admission nobody renews. Sent with
+    /// Admission: table 0 in_port=P, eth_src=clean → goto 1 and table 1 eth_dst=clean → goto 2 (800) with hard_timeout =
+    /// the (remaining) lease and OFPFF_SEND_FLOW_REM, so the switch itself ends an admission nobody renews. Sent with
     /// OFPFC_ADD: an identical entry is replaced and its timeouts restart (OpenFlow 1.3.5 §6.4).
     /// </summary>
     public static IEnumerable<FlowMod> Admission(uint port, MacAddress clean, ulong cookie, ushort hardTimeout, IPAddress? address = null)
     {
-        IReadOnlyList<OfpInstruction> toForwarding = [new InstructionGotoTable(ForwardingTable)];
         // The node's own ARP passes its address's ARP drop (880) only while admitted.
         if (address is not null)
-            yield return Add(cookie, PriorityLockedArp, LockedArpMatch(port, clean, address), toForwarding) with
+            yield return Add(cookie, PriorityLockedArp, LockedArpMatch(port, clean, address), ToDestinationStage) with
             {
                 HardTimeout = hardTimeout,
                 Flags = FlowModFlags.SendFlowRem,
             };
-        yield return Add(cookie, PriorityAdmitted, AdmissionSourceMatch(port, clean), toForwarding) with
+        yield return Add(cookie, PriorityAdmitted, AdmissionSourceMatch(port, clean), ToDestinationStage) with
         {
             HardTimeout = hardTimeout,
             Flags = FlowModFlags.SendFlowRem,
         };
-        yield return Add(cookie, PriorityAdmitted, AdmissionDestinationMatch(clean), toForwarding) with
+        yield return Add(cookie, PriorityAdmitted, AdmissionDestinationMatch(clean), ToForwarding, DestinationTable) with
         {
             HardTimeout = hardTimeout,
             Flags = FlowModFlags.SendFlowRem,
@@ -198,7 +210,7 @@ public static class GateFlows
         if (address is not null)
             yield return DeleteStrict(PriorityLockedArp, LockedArpMatch(port, clean, address));
         yield return DeleteStrict(PriorityAdmitted, AdmissionSourceMatch(port, clean));
-        yield return DeleteStrict(PriorityAdmitted, AdmissionDestinationMatch(clean));
+        yield return DeleteStrict(PriorityAdmitted, AdmissionDestinationMatch(clean), DestinationTable);
     }
 
     public static Match AdmissionSourceMatch(uint port, MacAddress clean) => Match.Of(Oxm.InPort(port), Oxm.EthSrc(clean));
@@ -209,19 +221,19 @@ public static class GateFlows
     public static PacketOut FrameOut(uint port, byte[] frame) =>
         new(OfpBuffer.NoBuffer, OfpPort.Controller, [new ActionOutput(port, 0)], frame);
 
-    private static FlowMod Add(ulong cookie, ushort priority, Match match, IReadOnlyList<OfpInstruction> instructions) => new()
+    private static FlowMod Add(ulong cookie, ushort priority, Match match, IReadOnlyList<OfpInstruction> instructions, byte table = GateTable) => new()
     {
         Cookie = cookie,
-        TableId = GateTable,
+        TableId = table,
         Command = FlowModCommand.Add,
         Priority = priority,
         Match = match,
         Instructions = instructions,
     };
 
-    private static FlowMod DeleteStrict(ushort priority, Match match) => new()
+    private static FlowMod DeleteStrict(ushort priority, Match match, byte table = GateTable) => new()
     {
-        TableId = GateTable,
+        TableId = table,
         Command = FlowModCommand.DeleteStrict,
         Priority = priority,
         Match = match,

@@ -182,6 +182,7 @@ public sealed class GatePolicy : IDisposable
                 output.AddRange(GateFlows.Admission(state.E.Port, state.E.CleanMac, a.Cookie, remaining, state.Address));
         }
         output.Add(GateFlows.DefaultToForwarding());
+        output.Add(GateFlows.DefaultDestination());
     }
 
     private static ushort RemainingSeconds(DateTimeOffset leaseEnd, DateTimeOffset now) =>
