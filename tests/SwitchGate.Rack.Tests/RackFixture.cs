@@ -166,9 +166,18 @@ public sealed class RackFixture : IAsyncDisposable
         return (await FlowsAsync()).Where(f => f.Table <= 1 && f.Priority == 800 && (f.Matches("dl_src", clean) || f.Matches("dl_dst", clean))).ToList();
     }
 
-    /// <summary>Packets counted so far by the gate's drop flows (tables 0 and 1) that match <paramref name="field"/>=<paramref name="mac"/>.</summary>
-    public async Task<ulong> DroppedAsync(string field, string mac) =>
-        (await FlowsAsync()).Where(f => f.Table <= 1 && f.Matches(field, mac) && IsDrop(f)).Aggregate(0UL, (sum, f) => sum + f.Packets);
+    /// <summary>
+    /// Packets counted so far by the gate's drop flows (tables 0 and 1) that match <paramref name="field"/>=<paramref name="mac"/>;
+    /// for dl_src also the ARP drops of that MAC (arp_sha) and of the address of the host it belongs to (arp_spa): a host
+    /// whose neighbours are unresolved sends nothing but ARP, and OVS counts it on either of the two equal-priority drops.
+    /// </summary>
+    public async Task<ulong> DroppedAsync(string field, string mac)
+    {
+        var owner = Spec.Hosts.FirstOrDefault(h => new[] { h.Mac, h.CleanMac, h.DirtyMac }.Any(m => m?.ToString() == mac));
+        bool Counts(OvsFlow f) => f.Matches(field, mac)
+            || field == "dl_src" && (f.Matches("arp_sha", mac) || owner is not null && f.Matches("arp_spa", owner.Address.ToString()));
+        return (await FlowsAsync()).Where(f => f.Table <= 1 && Counts(f) && IsDrop(f)).Aggregate(0UL, (sum, f) => sum + f.Packets);
+    }
 
     public async Task<IReadOnlyList<OvsFlow>> WaitForFlowsAsync(Func<IReadOnlyList<OvsFlow>, bool> condition, TimeSpan timeout, string what)
     {

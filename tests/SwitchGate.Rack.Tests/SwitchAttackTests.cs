@@ -43,10 +43,13 @@ public sealed class SwitchAttackTests
         Assert.True(await rack.DroppedAsync("dl_src", clean) > cleanDrops);
         Assert.True((await rack.PingAsync("bs1", "prod")).Succeeded, "the real node keeps working");
 
-        // Another source MAC on the enrolled port (the admitted node's OS switches MAC): the port lock drops it.
+        // Another source MAC on the enrolled port (the admitted node's OS switches MAC): the port lock drops it (its
+        // ARP, which claims bs1's address, already the locked-address ARP drop).
         var port = rack.Spec.LinkOf("bs1").Port.ToString();
+        var address = rack.Spec.Host("bs1").Address.ToString();
         ulong PortLockPackets(IReadOnlyList<SwitchGate.Topology.OvsFlow> flows) =>
-            flows.Where(f => f.Table == 0 && f.Priority == 600 && f.Matches("in_port", port)).Aggregate(0UL, (s, f) => s + f.Packets);
+            flows.Where(f => f.Table == 0 && (f.Priority == 600 && f.Matches("in_port", port) || f.Priority == 880 && f.Matches("arp_spa", address)))
+                .Aggregate(0UL, (s, f) => s + f.Packets);
         var locked = PortLockPackets(await rack.FlowsAsync());
         await rack.SetMacAsync("bs1", ForeignMac);
         Assert.False((await rack.PingAsync("bs1", "prod")).Succeeded);
