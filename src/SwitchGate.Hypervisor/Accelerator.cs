@@ -35,13 +35,19 @@ public static class AcceleratorProbe
     private const int ORdWr = 2;
     private const int OCloExec = 0x80000;
 
-    private static readonly Lazy<AcceleratorChoice> Cached = new(Probe);
+    private static readonly Lazy<Task<AcceleratorChoice>> Cached = new(() => Task.Run(Probe));
 
     /// <summary>The accelerator to use (probed once per process).</summary>
-    public static Accelerator Detect() => Cached.Value.Accelerator;
+    public static Accelerator Detect() => Describe().Accelerator;
 
     /// <summary>The accelerator and the reason, e.g. "KVM (/dev/kvm works)" or "TCG (/dev/kvm: No such file or directory)".</summary>
-    public static AcceleratorChoice Describe() => Cached.Value;
+    public static AcceleratorChoice Describe() => Cached.Value.GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Starts the probe in the background (or returns the running or finished one): a long-running agent calls
+    /// this at start so that the probe, up to <see cref="ProbeGuestTimeout"/> where KVM hangs, is not paid on its first boot.
+    /// </summary>
+    public static Task<AcceleratorChoice> ProbeAsync() => Cached.Value;
 
     private static AcceleratorChoice Probe()
     {
@@ -99,8 +105,9 @@ public static class AcceleratorProbe
                 ?? throw new InvalidOperationException("kvm-probe.elf is not embedded"))
             using (var file = File.Create(elf))
                 resource.CopyTo(file);
-            string[] args = ["-machine", QemuCommandLine.MachineType, "-accel", "kvm", "-nodefaults", "-no-user-config",
-                "-display", "none", "-m", "16", "-kernel", elf, "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"];
+            string[] args = ["-machine", QemuCommandLine.MachineType, "-accel", "kvm", .. QemuCommandLine.CpuArguments(Accelerator.Kvm),
+                "-nodefaults", "-no-user-config", "-display", "none", "-m", "16", "-kernel", elf,
+                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"];
             var result = CommandRunner.TryRunAsync(QemuCommandLine.Binary, args, ProbeGuestTimeout).GetAwaiter().GetResult();
             return result.ExitCode == ProbeGuestExitCode
                 ? null

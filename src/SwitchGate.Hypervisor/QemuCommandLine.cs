@@ -53,8 +53,7 @@ public static class QemuCommandLine
             "-machine", MachineType,
             "-accel", accelerator == Accelerator.Kvm ? "kvm" : "tcg",
         };
-        // Under KVM the host CPU model (a migratable subset of it); TCG's default model is fine and the same on both sides.
-        if (accelerator == Accelerator.Kvm) args.AddRange(["-cpu", "host"]);
+        args.AddRange(CpuArguments(accelerator));
         args.AddRange([
             "-m", spec.MemoryMiB.ToString(CultureInfo.InvariantCulture),
             "-smp", spec.Cpus.ToString(CultureInfo.InvariantCulture),
@@ -83,6 +82,13 @@ public static class QemuCommandLine
         if (incoming) args.AddRange(["-incoming", $"unix:{paths.IncomingSocket}"]);
         return args;
     }
+
+    /// <summary>
+    /// Under KVM the host CPU model (its migratable subset); TCG's default model is the same on both sides. The KVM
+    /// probe runs with the same arguments, so a host that refuses <c>-cpu host</c> falls back to TCG.
+    /// </summary>
+    public static IReadOnlyList<string> CpuArguments(Accelerator accelerator) =>
+        accelerator == Accelerator.Kvm ? ["-cpu", "host"] : [];
 
     /// <summary>The block node behind a disk device (blockdev-del removes it after the device is gone).</summary>
     public static string NodeName(string deviceId) => deviceId + "-format";

@@ -116,7 +116,7 @@ public sealed class QemuGuest : IAsyncDisposable
         foreach (var stale in new[] { paths.QmpSocket, paths.IncomingSocket, paths.OutgoingSocket, paths.SerialLog })
             File.Delete(stale);
 
-        var accelerator = AcceleratorProbe.Describe();
+        var accelerator = await AcceleratorProbe.ProbeAsync().WaitAsync(ct).ConfigureAwait(false);
         var args = QemuCommandLine.Build(spec, profile, accelerator.Accelerator, paths, incoming: stateFile is not null);
         var process = ManagedProcess.Start(QemuCommandLine.Binary, args, new Dictionary<string, string> { ["LC_ALL"] = "C" });
         QmpClient? qmp = null;
