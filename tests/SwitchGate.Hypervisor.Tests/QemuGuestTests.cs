@@ -128,7 +128,8 @@ public partial class QemuGuestTests(ITestOutputHelper output) : IDisposable
             await Assert.ThrowsAsync<TimeoutException>(() =>
                 guest.WaitForSerialAsync(TestGuest.BootMarker, TimeSpan.FromSeconds(8), _cancel.Token));
             Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(30));
-            Assert.Contains(guest.ReadSerialLines(), l => l.Contains("Kernel panic", StringComparison.Ordinal));
+            // It did boot (the kernel is not simply slow on a loaded machine): it reaches its panic.
+            await guest.WaitForSerialAsync("Kernel panic", BootTimeout, _cancel.Token);
             var pid = guest.ProcessId;
             await guest.QuitAsync(_cancel.Token);
             Assert.False(ProcessExists(pid), $"QEMU pid {pid} still exists after QuitAsync");
