@@ -308,7 +308,7 @@ public static class AgentCommands
             var identity = Identity(parse, state);
             await using var node = new NodeControl(Endpoint(parse), state, identity, parse.GetValue(InterfaceOption)!, log);
             var store = new JobStore(Path.Combine(state.Path, "jobs"));
-            var service = new JobService(store, node, GuestHypervisors.Create(log),
+            var service = new JobService(store, node, GuestHypervisors.Create(),
                 new JobServiceOptions { DeliveryWindow = TimeSpan.FromSeconds(parse.GetValue(window)) }, log);
             await using var api = JobHttpApi.Build(service, endpoint);
             await api.StartAsync(ct);

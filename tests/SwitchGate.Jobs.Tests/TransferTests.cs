@@ -39,7 +39,7 @@ public sealed class TransferTests : IAsyncLifetime
         _store = new JobStore(Path.Combine(_dir, "jobs"));
         var identity = new NodeIdentity("bs1", PhysicalAddress.Parse("02-00-00-00-0B-01"), PhysicalAddress.Parse("02-00-00-00-0D-01"));
         var node = new NodeControl(TpmEndpoint.Parse("tcp:127.0.0.1:1"), new StateDirectory(_dir), identity, "lo", NullLogger.Instance);
-        var service = new JobService(_store, node, GuestHypervisors.Create(NullLogger.Instance), new JobServiceOptions(), NullLogger.Instance);
+        var service = new JobService(_store, node, GuestHypervisors.Create(), new JobServiceOptions(), NullLogger.Instance);
         _app = JobHttpApi.Build(service, new IPEndPoint(IPAddress.Any, 0));
         _app.Use(CutOnceAsync);
         await _app.StartAsync();

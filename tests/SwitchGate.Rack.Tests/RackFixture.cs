@@ -249,6 +249,8 @@ internal static class Paths
 
     public static string AgentDll => Path.Combine(AppContext.BaseDirectory, "switchgate-agent.dll");
 
+    public static string HostDll => Path.Combine(AppContext.BaseDirectory, "switchgate-host.dll");
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

@@ -25,7 +25,7 @@ public interface IBootingGuest : IAsyncDisposable
 
     Task UnplugBootDevicesAsync(CancellationToken ct);
 
-    /// <summary>Pauses the guest and writes its state to <paramref name="stateFile"/>.</summary>
+    /// <summary>Pauses the guest and writes its state durably (temp file, fsync, rename) to <paramref name="stateFile"/>.</summary>
     Task SaveStateAsync(string stateFile, CancellationToken ct);
 
     /// <summary>The last complete line on the guest's serial console (bounded; the guest wrote it, so only shown).</summary>

@@ -1,15 +1,46 @@
-using Microsoft.Extensions.Logging;
+using SwitchGate.Hypervisor;
 
 namespace SwitchGate.BootAgent.Jobs;
 
-/// <summary>The hypervisor the job service boots guests with.</summary>
+/// <summary>The job pipeline's hypervisor: QEMU through src/SwitchGate.Hypervisor with the boot device set (docs/hypervisor.md).</summary>
 public static class GuestHypervisors
 {
-    public static IGuestHypervisor Create(ILogger log) => new Unavailable();
+    public static IGuestHypervisor Create() => new Qemu();
 
-    private sealed class Unavailable : IGuestHypervisor
+    private sealed class Qemu : IGuestHypervisor
     {
-        public Task<IBootingGuest> BootAsync(GuestLaunch launch, string workDirectory, CancellationToken ct) =>
-            throw new NotSupportedException("this build has no QEMU driver");
+        public async Task<IBootingGuest> BootAsync(GuestLaunch launch, string workDirectory, CancellationToken ct)
+        {
+            var spec = new GuestSpec(launch.KernelPath, launch.InitrdPath, launch.DiskPath, launch.KernelCommandLine, launch.MemoryMiB);
+            return new Booting(await QemuGuest.BootAsync(spec, DeviceProfile.BootFull, workDirectory, ct).ConfigureAwait(false));
+        }
+    }
+
+    private sealed class Booting(QemuGuest guest) : IBootingGuest
+    {
+        public int ProcessId => guest.ProcessId;
+
+        public string Accelerator => guest.Accelerator.ToString().ToLowerInvariant();
+
+        public Task<string> WaitForSerialAsync(string marker, TimeSpan timeout, CancellationToken ct) => guest.WaitForSerialAsync(marker, timeout, ct);
+
+        public Task UnplugBootDevicesAsync(CancellationToken ct) => guest.UnplugBootDevicesAsync(ct);
+
+        public Task SaveStateAsync(string stateFile, CancellationToken ct) => guest.SaveStateAsync(stateFile, ct);
+
+        public string? LastSerialLine()
+        {
+            // The guest wrote this file: read only its last 4 KiB.
+            using var stream = new FileStream(guest.SerialLogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            stream.Seek(Math.Max(0, stream.Length - 4096), SeekOrigin.Begin);
+            using var reader = new StreamReader(stream);
+            var lines = reader.ReadToEnd().Split('\n');
+            // The last element is the line still being written (or empty after a final newline).
+            return lines.Length >= 2 ? lines[^2].TrimEnd('\r') : null;
+        }
+
+        public Task QuitAsync(CancellationToken ct) => guest.QuitAsync(ct);
+
+        public ValueTask DisposeAsync() => guest.DisposeAsync();
     }
 }

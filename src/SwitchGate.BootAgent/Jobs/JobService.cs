@@ -44,6 +44,19 @@ public sealed class JobService(JobStore store, NodeControl node, IGuestHyperviso
 
     public async Task RunAsync(CancellationToken ct)
     {
+        try
+        {
+            await LoopAsync(ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            // SIGTERM: no guest outlives the service (its job resumes from the record at the next start).
+            await StopGuestAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private async Task LoopAsync(CancellationToken ct)
+    {
         await StartupAsync(ct).ConfigureAwait(false);
         while (!ct.IsCancellationRequested)
         {
@@ -178,12 +191,10 @@ public sealed class JobService(JobStore store, NodeControl node, IGuestHyperviso
         Directory.CreateDirectory(second);
         await _guest.UnplugBootDevicesAsync(ct).ConfigureAwait(false);
         var statePath = store.SecondPath(record.Id, SecondImageFile.State);
-        var temp = DurableFile.TempPathFor(statePath);
-        await _guest.SaveStateAsync(temp, ct).ConfigureAwait(false);
+        await _guest.SaveStateAsync(statePath, ct).ConfigureAwait(false);
         var accelerator = _guest.Accelerator;
         var lastLine = _guest.LastSerialLine() is { } l ? Printable(l, JobLimits.BootedLineBytes) : null;
         await StopGuestAsync(ct).ConfigureAwait(false);
-        DurableFile.Commit(temp, statePath);
         FileDigest? disk = null;
         if (job.Disk is not null)
         {

@@ -1,0 +1,3 @@
+using SwitchGate.HostAgent;
+
+return await HostCommands.Build().Parse(args).InvokeAsync().ConfigureAwait(false);
