@@ -134,6 +134,21 @@ public sealed class JobRack : IAsyncDisposable
         return result.ExitCode == 0;
     }
 
+    /// <summary>A TCP server in <paramref name="host"/> on its rack address (busybox httpd), stopped by pid at teardown.</summary>
+    public async Task<ManagedProcess> ListenAsync(string host, int port)
+    {
+        var root = Directory.CreateDirectory(Path.Combine(Work, $"www-{host}")).FullName;
+        var server = Rack.Topology.StartInHost(host, ["busybox", "httpd", "-f", "-p", $"{Address(host)}:{port}", "-h", root]);
+        var deadline = Stopwatch.StartNew();
+        while (!(await Rack.Topology.ExecAsync(host, ["ss", "-Hltn", $"sport = :{port}"])).StandardOutput.Contains(':', StringComparison.Ordinal))
+        {
+            if (server.HasExited || deadline.Elapsed > TimeSpan.FromSeconds(10))
+                throw new InvalidOperationException($"busybox httpd did not listen in {host}: {string.Join('\n', server.Lines)}");
+            await Task.Delay(100);
+        }
+        return server;
+    }
+
     /// <summary>Pids of QEMU processes whose command line points into this rack's directories (none may outlive a test).</summary>
     public IReadOnlyList<int> LeftoverGuests()
     {
