@@ -28,16 +28,7 @@ public static class GuestHypervisors
 
         public Task SaveStateAsync(string stateFile, CancellationToken ct) => guest.SaveStateAsync(stateFile, ct);
 
-        public string? LastSerialLine()
-        {
-            // The guest wrote this file: read only its last 4 KiB.
-            using var stream = new FileStream(guest.SerialLogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            stream.Seek(Math.Max(0, stream.Length - 4096), SeekOrigin.Begin);
-            using var reader = new StreamReader(stream);
-            var lines = reader.ReadToEnd().Split('\n');
-            // The last element is the line still being written (or empty after a final newline).
-            return lines.Length >= 2 ? lines[^2].TrimEnd('\r') : null;
-        }
+        public string? LastSerialLine() => guest.LastSerialLine();
 
         public Task QuitAsync(CancellationToken ct) => guest.QuitAsync(ct);
 
