@@ -55,6 +55,27 @@ public class QmpCodecTests
         Assert.Contains(expected, e.Message);
     }
 
+    [Theory]
+    [InlineData(new byte[] { 0xC3, 0x28 })]
+    [InlineData(new byte[] { 0xFF })]
+    [InlineData(new byte[] { 0xED, 0xA0, 0x80 })]
+    public void Refuses_invalid_utf8_in_any_string(byte[] bad)
+    {
+        foreach (var (prefix, suffix) in new[] { ("{\"return\": {\"status\": \"", "\"}}"), ("{\"event\": \"X", "\"}"), ("{\"return\": {\"", "\": 1}}") })
+        {
+            var line = Encoding.UTF8.GetBytes(prefix).Concat(bad).Concat(Encoding.UTF8.GetBytes(suffix)).ToArray();
+            var e = Assert.Throws<QmpException>(() => QmpCodec.Decode(line));
+            Assert.Equal(QmpFailure.Malformed, e.Failure);
+        }
+    }
+
+    [Fact]
+    public void Refuses_a_lone_surrogate_escape()
+    {
+        var e = Refused("""{"return": {"status": "\ud800"}}""");
+        Assert.Equal(QmpFailure.Malformed, e.Failure);
+    }
+
     [Fact]
     public void Refuses_a_nesting_bomb()
     {

@@ -40,6 +40,8 @@ public static class FuzzTargets
             ["SwitchGate.Attestation.dll"], Enrolment),
         new("topology", "TopologyLoader.Load (a topology YAML file)",
             ["SwitchGate.Topology.dll"], Topology),
+        new("qmp", "QmpLineReader + QmpCodec.Decode over a QMP byte stream (what QEMU, running an untrusted guest, sends)",
+            ["SwitchGate.Hypervisor.dll"], Qmp),
     ];
 
     public static FuzzTarget? Find(string name) => All.FirstOrDefault(t => t.Name == name);
@@ -180,6 +182,24 @@ public static class FuzzTargets
             TopologyLoader.Load(Encoding.UTF8.GetString(input), "fuzz.yaml");
         }
         catch (TopologyFileException)
+        {
+        }
+    }
+
+    private static void Qmp(byte[] input)
+    {
+        // A small line bound, so that the oversized path is reachable from short inputs.
+        var reader = new Hypervisor.Qmp.QmpLineReader(new MemoryStream(input), maxLineBytes: 4096);
+        try
+        {
+            while (reader.ReadLineAsync(CancellationToken.None).GetAwaiter().GetResult() is { } line)
+            {
+                if (line.Length > reader.MaxLineBytes)
+                    throw new FuzzPropertyException($"a line of {line.Length} bytes passed a {reader.MaxLineBytes}-byte bound");
+                Hypervisor.Qmp.QmpCodec.Decode(line);
+            }
+        }
+        catch (Hypervisor.QmpException)
         {
         }
     }

@@ -89,6 +89,22 @@ public static class SeedWriter
         }
         Put(directory, "topology", "minimal", Encoding.UTF8.GetBytes(
             "name: t\nswitches:\n  - name: s1\n    dpid: \"1\"\nhosts:\n  - name: h1\n    role: host\n    mac: \"02:00:00:00:00:01\"\n    ip: 10.0.0.1/24\nlinks:\n  - { host: h1, switch: s1, port: 1 }\n"));
+        QmpSeeds(directory);
+    }
+
+    private static void QmpSeeds(string directory)
+    {
+        // A QMP session as QEMU 7.2 answers the driver: greeting, replies, an error, events between replies.
+        Put(directory, "qmp", "session", Encoding.UTF8.GetBytes(string.Join("\r\n",
+            """{"QMP": {"version": {"qemu": {"micro": 22, "minor": 2, "major": 7}, "package": "Debian"}, "capabilities": ["oob"]}}""",
+            """{"return": {}, "id": "sg-1"}""",
+            """{"return": {"status": "running", "singlestep": false, "running": true}, "id": "sg-2"}""",
+            """{"timestamp": {"seconds": 1764860000, "microseconds": 12}, "event": "DEVICE_DELETED", "data": {"device": "bootdev", "path": "/machine/peripheral/bootdev"}}""",
+            """{"return": {}, "id": "sg-3"}""",
+            """{"error": {"class": "DeviceNotFound", "desc": "Device 'x' not found"}, "id": "sg-4"}""",
+            """{"return": {"status": "completed", "total-time": 120, "ram": {"total": 134217728}}, "id": "sg-5"}""",
+            """{"return": [{"bus": 0, "devices": [{"bus": 0, "slot": 4, "function": 0, "qdev_id": "disk0", "class_info": {"class": 256}}]}], "id": "sg-6"}""",
+            "")));
     }
 
     private static byte[] Marshal(Action<Tpm.Marshalling.TpmWriter> write)

@@ -57,6 +57,16 @@ public static class QmpCodec
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
                 throw Malformed($"a JSON {root.ValueKind} instead of an object", line);
+            // Every string and member name must decode (no invalid UTF-8, no lone surrogate escapes): checked once
+            // here, so that no consumer of a decoded message meets an InvalidOperationException later.
+            try
+            {
+                RequireText(root);
+            }
+            catch (InvalidOperationException e)
+            {
+                throw Malformed("a string that is not valid Unicode", line, e);
+            }
             string[] kinds = ["QMP", "return", "error", "event"];
             var present = kinds.Where(k => root.TryGetProperty(k, out _)).ToArray();
             if (present.Length != 1)
@@ -68,6 +78,27 @@ public static class QmpCodec
                 "error" => DecodeError(root, line),
                 _ => DecodeEvent(root, line),
             };
+        }
+    }
+
+    private static void RequireText(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                element.GetString();
+                break;
+            case JsonValueKind.Object:
+                foreach (var member in element.EnumerateObject())
+                {
+                    _ = member.Name;
+                    RequireText(member.Value);
+                }
+                break;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                    RequireText(item);
+                break;
         }
     }
 
