@@ -84,7 +84,8 @@ public static class ReasonCodes
 
     /// <summary>
     /// True for the denials that only say an exchange was late, duplicated or replayed (docs/protocol.md §7.2 †):
-    /// they never end an admission. Every other denial of an admitted node's exchange revokes it.
+    /// they never end an admission. The gate also keeps an admission on failures it cannot authenticate (a garbled or
+    /// foreign quote, values that are not the quoted ones, a wrong PROOF: docs/gate.md "What may revoke").
     /// </summary>
     public static bool IsStaleExchange(ReasonCode code) => code is
         ReasonCode.UnknownSession or ReasonCode.NonceUnknown or ReasonCode.NonceUsed

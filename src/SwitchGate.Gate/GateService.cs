@@ -66,7 +66,10 @@ public sealed class GateService : IDisposable
 
     public AuditLog AuditLog => _audit;
 
-    /// <summary>Raised after each audit entry is durable (verdicts, failed installs, enrolment changes), on any thread.</summary>
+    /// <summary>
+    /// Raised after each audit entry is durable (verdicts, failed installs, enrolment changes), on any thread, while
+    /// its step holds the dispatch turn: a handler must not run gate steps (Reload, RevokeNow, Tick) synchronously.
+    /// </summary>
     public event Action<AuditEntry>? Audited;
 
     /// <summary>Barrier-confirmed batches not yet answered.</summary>
