@@ -319,9 +319,11 @@ public static class AgentCommands
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
-                log.LogInformation("stopped");
+                log.LogInformation("stopping");
             }
             await api.StopAsync(CancellationToken.None);
+            await node.StopAttestingAsync();
+            log.LogInformation("stopped");
             return ExitCodes.Ok;
         }));
         return command;

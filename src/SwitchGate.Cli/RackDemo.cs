@@ -118,6 +118,8 @@ internal static class RackDemo
 
             await AttestAsync(rack, server, target, "attest again", report, cancel);
 
+            await JobDemo.RunAsync(rack, server, target, report, cancel);
+
             Console.WriteLine("       audit log (verdicts):");
             foreach (var line in File.ReadLines(audit).Where(l => l.Contains("\"verdict\"", StringComparison.Ordinal)))
                 Console.WriteLine($"         {line}");
@@ -200,7 +202,7 @@ internal static class RackDemo
     }
 
     /// <summary>switchgate-agent from this CLI's output folder (the CLI project references it); SWITCHGATE_AGENT_DLL overrides.</summary>
-    private static IReadOnlyList<string> AgentCommand()
+    internal static IReadOnlyList<string> AgentCommand()
     {
         var dll = Environment.GetEnvironmentVariable("SWITCHGATE_AGENT_DLL") ?? Path.Combine(AppContext.BaseDirectory, "switchgate-agent.dll");
         return File.Exists(dll) ? ["dotnet", dll] : throw new CommandFailedException(dll, -1, "", "switchgate-agent is not built next to the CLI");

@@ -7,6 +7,7 @@ namespace SwitchGate.Rack.Tests;
 [Trait("Requires", "root")]
 [Trait("Requires", "ovs")]
 [Trait("Requires", "swtpm")]
+[Trait("Requires", "qemu")]
 public sealed partial class DemoTests
 {
     [GeneratedRegex(@"rack up \(run (sg[0-9a-f]{4})\).*?swtpm pid (\d+).*?swtpm pid (\d+)")]
@@ -26,7 +27,7 @@ public sealed partial class DemoTests
     [Fact]
     public async Task The_rack_demo_passes_every_step_and_tears_everything_down()
     {
-        var demo = await CommandRunner.TryRunAsync("dotnet", [Paths.CliDll, "demo", "--lease", "6"], TimeSpan.FromSeconds(180));
+        var demo = await CommandRunner.TryRunAsync("dotnet", [Paths.CliDll, "demo", "--lease", "6"], TimeSpan.FromSeconds(360));
         var output = demo.StandardOutput + demo.StandardError;
         Assert.True(demo.ExitCode == 0, output);
         Assert.Contains("[ ok ] before attestation: ping bs1 -> prod is blocked", output);
@@ -34,6 +35,13 @@ public sealed partial class DemoTests
         Assert.Contains("[ ok ] admitted: ping bs1 -> prod (10.0.0.100): 3/3 replies", output);
         Assert.Contains("[ ok ] after depart: ping bs1 -> prod fails", output);
         Assert.Contains("[ ok ] attest again:", output);
+        // The boot job (docs/jobs.md): bs1 dirty and dropped, the guest handed back and running on at prod.
+        Assert.Contains("[ ok ] while bs1 is dirty: ping prod -> bs1 gets no answer", output);
+        Assert.Matches(@"\[ ok \] prod received the second image .* paused at counter=\d+ on bs1, now counter=\d+ on prod", output);
+        Assert.Matches(@"\[ ok \] boot job service stopped with SIGTERM \(pid \d+, exit code 0\)", output);
+        var resumed = Regex.Match(output, @"resumed job=\S+ pid=(\d+)");
+        Assert.True(resumed.Success, output);
+        Assert.False(Directory.Exists($"/proc/{resumed.Groups[1].Value}"), "the guest resumed on prod still runs");
         Assert.DoesNotContain("FAIL", output);
         Assert.EndsWith("RESULT: PASS", output.Trim());
         var up = RackUpLine().Match(output);

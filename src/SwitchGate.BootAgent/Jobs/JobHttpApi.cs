@@ -4,6 +4,8 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SwitchGate.Jobs.Codec;
 using SwitchGate.Jobs.Model;
@@ -30,6 +32,10 @@ public static class JobHttpApi
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        // The agent's command line owns SIGTERM (its token stops the service, then this app); the host's console
+        // lifetime would hold the process open waiting for a shutdown it does not drive.
+        builder.Services.AddSingleton<IHostLifetime, ExternalLifetime>();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(3));
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -127,6 +133,13 @@ public static class JobHttpApi
     }
 
     private static string Clip(string s) => s.Length <= 32 ? s : s[..32];
+
+    private sealed class ExternalLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
 
     /// <summary>A JSON body with a status (Results.Bytes has no status parameter).</summary>
     private sealed class StatusBytes(byte[] body, int status) : IResult

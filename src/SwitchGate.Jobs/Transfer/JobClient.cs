@@ -30,7 +30,8 @@ public sealed class JobClient : IDisposable
     {
         var handler = new SocketsHttpHandler
         {
-            ConnectTimeout = connectTimeout ?? TimeSpan.FromSeconds(3),
+            // Short: while the boot server is dirty every SYN is dropped, and the poll after it comes back should not wait long.
+            ConnectTimeout = connectTimeout ?? TimeSpan.FromSeconds(1),
             PooledConnectionLifetime = TimeSpan.FromMinutes(1),
         };
         if (localAddress is not null)
