@@ -10,6 +10,9 @@ using SwitchGate.Gate.Hosting;
 using SwitchGate.Gate.Policy;
 using SwitchGate.Operations.Configuration;
 using SwitchGate.Topology;
+using SwitchGate.Operations;
+using SwitchGate.Operations.Api;
+using SwitchGate.Operations.Store;
 
 namespace SwitchGate.Cli;
 
@@ -26,6 +29,8 @@ internal static class ControllerCommands
     {
         var command = new Command("controller", "Run the SwitchGate controller");
         command.Subcommands.Add(CreateRun());
+        command.Subcommands.Add(CreateStore());
+        command.Subcommands.Add(CreateToken());
         return command;
     }
 
@@ -51,6 +56,8 @@ internal static class ControllerCommands
             F("--audit-sync", "gate.audit_sync"), F("--lease", "gate.lease"), F("--nonce-lifetime", "gate.nonce_lifetime"),
             F("--meter-rate", "gate.meter_rate"), F("--meter-burst", "gate.meter_burst"), F("--enrolment-poll", "gate.enrolment_poll"),
             F("--topology", "gate.topology"), F("--audit-denial-window", "gate.audit_denial_window"),
+
+            F("--database", "store.database"), F("--api-listen", "api.listen"), F("--api-port", "api.port"),
         ];
         var plaintext = new Option<bool>("--plaintext") { Description = "Accept switches over plaintext TCP instead of TLS (unauthenticated; logged as a warning) (config openflow.plaintext)" };
         var run = new Command("run", "Listen for OpenFlow 1.3 switches and run the pipeline until SIGTERM/SIGINT") { config, plaintext };
@@ -98,6 +105,8 @@ internal static class ControllerCommands
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(settings.LogLevel);
+        // The API server's own framework chatter (per-request lines, "Now listening on") stays out of the log.
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         if (settings.LogFormat == "json")
         {
             builder.Logging.AddJsonConsole(o =>
@@ -119,6 +128,20 @@ internal static class ControllerCommands
         // Under systemd (Type=notify): READY=1 once the host started, STOPPING=1 on SIGTERM; elsewhere a no-op.
         builder.Services.AddSystemd();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+        OperationsStore? store = null;
+        if (settings.Store is { } storeOptions)
+        {
+            try
+            {
+                store = OperationsStore.Open(storeOptions.DatabasePath, storeOptions.GroupCommitWindow);
+            }
+            catch (StoreException ex)
+            {
+                return Fail(ex.Message);
+            }
+        }
+        // Before the controller: hosted services stop in reverse order, so the store closes after the gate and the sessions.
+        builder.Services.AddSwitchGateOperations(settings, store);
         builder.Services.AddSwitchGateController(options);
         if (gate is not null)
         {
@@ -138,9 +161,21 @@ internal static class ControllerCommands
         }
         catch (System.Net.Sockets.SocketException ex)
         {
+            if (store is not null)
+                await store.DisposeAsync();
             return Fail($"openflow.port: cannot listen on {options.ListenAddress}:{options.Port}: {ex.Message}");
         }
-        await host.RunAsync(cancel);
+        try
+        {
+            await host.StartAsync(cancel);
+        }
+        catch (IOException ex) when (settings.Api is { } api)
+        {
+            // Kestrel reports a busy API port as an IOException wrapping the socket error.
+            await host.StopAsync(CancellationToken.None);
+            return Fail($"api.port: cannot listen on {api.ListenAddress}:{api.Port}: {ex.Message}");
+        }
+        await host.WaitForShutdownAsync(cancel);
         return 0;
     }
 
@@ -152,6 +187,45 @@ internal static class ControllerCommands
             return new PortRole(h.Name, h.Role == HostRole.BootServer ? PortRoleKind.BootServer : PortRoleKind.ProductionHost,
                 spec.Switch(link.Switch).DatapathId, (uint)link.Port, new OpenFlow.MacAddress((h.CleanMac ?? h.Mac).Value), h.Address);
         }).ToList();
+
+    private static Command CreateStore()
+    {
+        var database = new Option<string>("--database") { Description = "SQLite file to create (store.database)", Required = true };
+        var init = new Command("init", "Create the durable store (refuses an existing file)") { database };
+        init.SetAction(parse =>
+        {
+            var path = parse.GetValue(database)!;
+            try
+            {
+                OperationsStore.Create(path);
+            }
+            catch (StoreException ex)
+            {
+                return Fail(ex.Message);
+            }
+            Console.WriteLine($"created store {Path.GetFullPath(path)} (schema {OperationsStore.SchemaVersion})");
+            return 0;
+        });
+        var store = new Command("store", "The controller's durable store of verdicts, audit trail and events");
+        store.Subcommands.Add(init);
+        return store;
+    }
+
+    private static Command CreateToken()
+    {
+        var name = new Option<string>("--name") { Description = "Who uses the token (shown in the audit trail)", Required = true };
+        var role = new Option<string>("--role") { Description = "read or admin", DefaultValueFactory = _ => "read" };
+        role.AcceptOnlyFromAmong("read", "admin");
+        var command = new Command("token", "Make an API bearer token: prints the token once and the api.tokens entry (its SHA-256) for the configuration") { name, role };
+        command.SetAction(parse =>
+        {
+            var (token, digest) = ApiTokens.Generate();
+            Console.WriteLine($"token: {token}");
+            Console.WriteLine($"config: {{\"name\": \"{parse.GetValue(name)}\", \"role\": \"{parse.GetValue(role)}\", \"sha256\": \"{digest}\"}}");
+            return 0;
+        });
+        return command;
+    }
 
     /// <summary>Opens the audit log for appending once, so a bad path is one clear line before anything listens.</summary>
     private static string? CannotAppend(string path)
