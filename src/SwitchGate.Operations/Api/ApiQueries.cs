@@ -151,6 +151,17 @@ public sealed class ApiQueries(SwitchRegistry registry, GateService? gate, Opera
             byte[]? previous = File.Exists(path) ? File.ReadAllBytes(path) : null;
             if (previous is not null && !replace)
                 return (EnrolOutcome.Conflict, $"node '{record.Node}' is already enrolled (PUT /api/v1/nodes/{record.Node} replaces it)");
+            // Checked before writing: the gate refuses every record of a clash, so a clashing file would also unenrol the node it clashes with.
+            if (Clash(record) is { } clash)
+                return (EnrolOutcome.Refused, clash);
+            try
+            {
+                NodeEnrolment.From(record).Dispose();
+            }
+            catch (EnrolmentFormatException e)
+            {
+                return (EnrolOutcome.Refused, e.Message);
+            }
             gate.Enrolments.Save(record);
             gate.Reload();
             var refused = gate.Status().RejectedEnrolments.FirstOrDefault(r => r.StartsWith(record.Node + EnrolmentStore.Extension + ":", StringComparison.Ordinal));
@@ -165,6 +176,20 @@ public sealed class ApiQueries(SwitchRegistry registry, GateService? gate, Opera
             }
             return (previous is null ? EnrolOutcome.Created : EnrolOutcome.Replaced, null);
         }
+    }
+
+    private string? Clash(EnrolmentRecord record)
+    {
+        foreach (var other in Records().Values.Where(r => r.Node != record.Node))
+        {
+            if (other.DatapathId == record.DatapathId && other.Port == record.Port)
+                return $"invalid enrolment: its datapath and port are also enrolled in {other.Node}.json";
+            var otherMacs = new[] { EnrolmentRecord.Format(other.CleanMac), EnrolmentRecord.Format(other.DirtyMac) };
+            foreach (var mac in new[] { EnrolmentRecord.Format(record.CleanMac), EnrolmentRecord.Format(record.DirtyMac) })
+                if (otherMacs.Contains(mac))
+                    return $"invalid enrolment: MAC {mac} is also enrolled in {other.Node}.json";
+        }
+        return null;
     }
 
     public EnrolOutcome Remove(string name, string who)
