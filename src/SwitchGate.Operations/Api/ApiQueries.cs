@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using SwitchGate.Attestation;
 using SwitchGate.Attestation.Enrolment;
 using SwitchGate.Controller.Sessions;
 using SwitchGate.Gate;

@@ -123,7 +123,7 @@ public sealed class OperationsStore : IAuditSink, IAsyncDisposable
             Execute(connection, $"PRAGMA application_id={ApplicationId}");
             Migrate(connection, 0);
         }
-        Gate.Enrolment.DurableFile.SyncDirectory(directory);
+        Attestation.DurableFile.SyncDirectory(directory);
     }
 
     /// <summary>Opens an existing store, checks it and migrates an older schema. Throws <see cref="StoreException"/> saying what is wrong.</summary>
