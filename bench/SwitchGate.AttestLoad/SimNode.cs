@@ -3,7 +3,7 @@ using System.Net.NetworkInformation;
 using System.Security.Cryptography;
 using SwitchGate.Attestation;
 using SwitchGate.Attestation.Enrolment;
-using SwitchGate.Gate.Simulation;
+using SwitchGate.TestSupport.Tpm;
 using SwitchGate.Tpm.Structures;
 
 namespace SwitchGate.AttestLoad;

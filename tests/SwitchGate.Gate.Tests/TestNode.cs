@@ -2,7 +2,7 @@ using System.Net.NetworkInformation;
 using System.Security.Cryptography;
 using SwitchGate.Attestation;
 using SwitchGate.Attestation.Enrolment;
-using SwitchGate.Gate.Simulation;
+using SwitchGate.TestSupport.Tpm;
 using SwitchGate.OpenFlow;
 using SwitchGate.Tpm.Structures;
 

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using SwitchGate.Attestation;
 using SwitchGate.Attestation.Enrolment;
 using SwitchGate.Gate.Policy;
-using SwitchGate.Gate.Simulation;
+using SwitchGate.TestSupport.Tpm;
 using SwitchGate.OpenFlow;
 using SwitchGate.Tpm.Structures;
 

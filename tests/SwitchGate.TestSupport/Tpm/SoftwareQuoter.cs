@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using SwitchGate.Tpm.Client;
 using SwitchGate.Tpm.Structures;
 
-namespace SwitchGate.Gate.Simulation;
+namespace SwitchGate.TestSupport.Tpm;
 
 /// <summary>
 /// A software stand-in for a TPM's attestation key: an ECDSA P-256 key that produces TPM2_Quote outputs
