@@ -152,7 +152,7 @@ public sealed class GateLeakTests : IDisposable
         Assert.Equal(NodeGateState.Admitted, _h.Status(_a).State);
 
         // Unauthenticated variants: a quote signed by another key, values that are not the quoted ones, a made-up PROOF.
-        using var other = new Simulation.SoftwareQuoter(TestNode.CleanSelection);
+        using var other = new SwitchGate.TestSupport.Tpm.SoftwareQuoter(TestNode.CleanSelection);
         foreach (var forge in new Func<Challenge, Evidence>[]
         {
             c => _a.Evidence(c, signer: other),
