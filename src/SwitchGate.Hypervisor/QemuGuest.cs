@@ -142,7 +142,7 @@ public sealed class QemuGuest : IAsyncDisposable
         var deadline = Stopwatch.StartNew();
         while (true)
         {
-            if (process.HasExited) throw Exited(process, $"at start, before its {what} socket was ready");
+            if (process.HasExited) throw await ExitedAsync(process, $"at start, before its {what} socket was ready").ConfigureAwait(false);
             if (File.Exists(socket))
             {
                 try
@@ -166,7 +166,7 @@ public sealed class QemuGuest : IAsyncDisposable
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         while (true)
         {
-            if (_process.HasExited) throw Exited(_process, "before it accepted the saved state");
+            if (_process.HasExited) throw await ExitedAsync(_process, "before it accepted the saved state").ConfigureAwait(false);
             if (File.Exists(_paths.IncomingSocket))
             {
                 try
@@ -229,7 +229,7 @@ public sealed class QemuGuest : IAsyncDisposable
         catch (QmpException e) when (e.Failure == QmpFailure.Closed)
         {
             await _process.WaitForExitAsync(QuitGrace, ct).ConfigureAwait(false);
-            throw Exited(_process, when);
+            throw await ExitedAsync(_process, when).ConfigureAwait(false);
         }
     }
 
@@ -248,9 +248,10 @@ public sealed class QemuGuest : IAsyncDisposable
             var exited = _process.HasExited;
             foreach (var line in reader.ReadNewLines())
                 if (match(line)) return line;
-            if (exited) throw Exited(_process, $"before the guest printed {description}");
+            if (exited) throw await ExitedAsync(_process, $"before the guest printed {description}").ConfigureAwait(false);
             if (deadline.Elapsed > timeout)
-                throw new TimeoutException($"the guest printed no line matching {description} within {timeout.TotalSeconds:0.#} s");
+                throw new TimeoutException($"the guest printed no line matching {description} within {timeout.TotalSeconds:0.#} s" +
+                    (LastSerialLine() is { } last ? $" (last console line: {Shown(last)})" : " (nothing on its console)"));
             await Task.Delay(PollInterval * 5, ct).ConfigureAwait(false);
         }
     }
@@ -461,14 +462,21 @@ public sealed class QemuGuest : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Quits (see <see cref="QuitAsync"/>); safe to call more than once.</summary>
+    public async ValueTask DisposeAsync() => await QuitAsync(CancellationToken.None).ConfigureAwait(false);
+
+    /// <summary>A guest-written line for a message: at most 200 characters, control characters escaped.</summary>
+    private static string Shown(string line)
     {
-        await QuitAsync(CancellationToken.None).ConfigureAwait(false);
-        _quitLock.Dispose();
+        var cut = line.Length > 200 ? line[..200] + "…" : line;
+        return "'" + string.Concat(cut.Select(c => char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString())) + "'";
     }
 
-    private static QemuException Exited(ManagedProcess process, string when)
+    private static async Task<QemuException> ExitedAsync(ManagedProcess process, string when)
     {
+        // The exit can be seen before QEMU's last words on stderr are read: let the readers finish first
+        // (StopAsync sends nothing to a process that has exited).
+        if (process.HasExited) await process.StopAsync().ConfigureAwait(false);
         var output = string.Join("\n", process.Lines.TakeLast(10)).Trim();
         var code = process.ExitCode is { } c ? $"exit code {c}" : "no exit code yet";
         return new QemuException($"QEMU (pid {process.Pid}) exited {when} ({code}){(output.Length > 0 ? ": " + output : "")}");

@@ -133,7 +133,9 @@ public partial class QemuGuestTests(ITestOutputHelper output) : IDisposable
             var pid = guest.ProcessId;
             await guest.QuitAsync(_cancel.Token);
             Assert.False(ProcessExists(pid), $"QEMU pid {pid} still exists after QuitAsync");
+            await guest.QuitAsync(_cancel.Token);
         }
+        await guest.DisposeAsync();
         AssertNoQemuLeft();
     }
 
