@@ -24,7 +24,7 @@ public static class TestGuest
     public const string DefaultCache = "/var/cache/switchgate/guest";
 
     /// <summary>The manifest version sg_build_guest writes (SG_GUEST_FORMAT in guest.sh).</summary>
-    public const string ManifestFormat = "2";
+    public const string ManifestFormat = "3";
 
     /// <summary>Enough for the kernel and the busybox initramfs; small enough that a save takes a fraction of a second.</summary>
     public const int DefaultMemoryMiB = 128;
