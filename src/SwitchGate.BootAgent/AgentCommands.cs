@@ -16,6 +16,8 @@ using SwitchGate.Jobs.Storage;
 using SwitchGate.BootAgent.Network;
 using SwitchGate.BootAgent.Tpm;
 using SwitchGate.Tpm.Client;
+using SwitchGate.Tpm.Credentials;
+using SwitchGate.Tpm.Marshalling;
 using SwitchGate.Tpm.Transport;
 
 namespace SwitchGate.BootAgent;
@@ -60,6 +62,7 @@ public static class AgentCommands
         };
         root.Subcommands.Add(MeasureCommand());
         root.Subcommands.Add(EnrolCommand());
+        root.Subcommands.Add(ActivateCommand());
         root.Subcommands.Add(AttestCommand());
         root.Subcommands.Add(DepartCommand());
         root.Subcommands.Add(RebootCommand());
@@ -112,6 +115,43 @@ public static class AgentCommands
             // The record holds the secret in clear: readable by its owner only, from its creation on.
             DurableFile.WriteAllBytes(path, record.ToJson(), UnixFileMode.UserRead | UnixFileMode.UserWrite);
             log.LogInformation("enrolled node={Node} golden={Golden} record={Path}", record.Node, record.GoldenSets[0].Name, path);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    /// <summary>
+    /// `activate --credential FILE`: the agent's half of binding the AK to the EK (docs/enrolment.md). Opens the
+    /// controller's credential with TPM2_ActivateCredential (only this TPM, with the enrolled AK, can) and seals the
+    /// secret in it under the clean PCR policy; the secret never touches the disk in clear.
+    /// </summary>
+    private static Command ActivateCommand()
+    {
+        var credential = new Option<string>("--credential") { Description = "The credential file written by 'switchgate enrolment bind'", Required = true };
+        var command = new Command("activate", "In clean mode: open the controller's credential in the TPM and seal the secret it carries") { credential };
+        command.SetAction((parse, ct) => Guard(parse, async log =>
+        {
+            var state = State(parse);
+            if (!state.IsEnrolled)
+            {
+                throw new AgentConfigurationException($"{state.Path} holds no enrolment: run 'enrol' first");
+            }
+            var (node, challenge) = CredentialFile.FromJson(File.ReadAllBytes(parse.GetValue(credential)!));
+            if (node != state.LoadIdentity().Node)
+            {
+                throw new AgentConfigurationException($"the credential is for node '{node}', this state directory is '{state.LoadIdentity().Node}'");
+            }
+            using var tpm = await Endpoint(parse).ConnectAsync(ct);
+            try
+            {
+                await new AgentTpm(tpm, state).ActivateSecretAsync(challenge, ct);
+            }
+            catch (CredentialActivationException e)
+            {
+                log.LogError("activation refused reason=\"{Message}\"", e.Message);
+                return ExitCodes.Failure;
+            }
+            log.LogInformation("activated node={Node}: the secret from the controller is sealed to the clean PCRs", node);
             return ExitCodes.Ok;
         }));
         return command;
@@ -448,7 +488,7 @@ public static class AgentCommands
             return ExitCodes.NotClean;
         }
         catch (Exception e) when (e is TpmException or TpmTransportException or LinkException or IOException or UnauthorizedAccessException
-                                      or EnrolmentFormatException)
+                                      or EnrolmentFormatException or TpmFormatException)
         {
             log.LogError("failed reason=\"{Message}\"", e.Message);
             return ExitCodes.Failure;

@@ -40,6 +40,13 @@ public sealed class StateDirectory(string path)
         WriteAtomic("seal.priv", sealedSecret.PrivateTpm2b());
     }
 
+    /// <summary>Replaces the sealed secret only (credential activation delivers a new secret for the same AK).</summary>
+    public void SaveSealedSecret(CreatedObject sealedSecret)
+    {
+        WriteAtomic("seal.pub", Tpm2bPublic.ToBytes(sealedSecret.Public));
+        WriteAtomic("seal.priv", sealedSecret.PrivateTpm2b());
+    }
+
     public CreatedObject LoadAk() => Load("ak");
 
     public CreatedObject LoadSealedSecret() => Load("seal");

@@ -55,7 +55,7 @@ internal static class ControllerCommands
             // also survives a power loss at the cost of one fsync per verdict (docs/BENCHMARKS.md).
             F("--audit-sync", "gate.audit_sync"), F("--lease", "gate.lease"), F("--nonce-lifetime", "gate.nonce_lifetime"),
             F("--meter-rate", "gate.meter_rate"), F("--meter-burst", "gate.meter_burst"), F("--enrolment-poll", "gate.enrolment_poll"),
-            F("--topology", "gate.topology"), F("--audit-denial-window", "gate.audit_denial_window"),
+            F("--topology", "gate.topology"), F("--audit-denial-window", "gate.audit_denial_window"), F("--ek-ca", "gate.ek_ca"),
 
             F("--database", "store.database"), F("--api-listen", "api.listen"), F("--api-port", "api.port"),
         ];

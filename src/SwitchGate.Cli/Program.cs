@@ -7,4 +7,5 @@ root.Subcommands.Add(TpmCommands.Create());
 root.Subcommands.Add(ControllerCommands.Create());
 root.Subcommands.Add(TopologyCommands.Create());
 root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(EnrolmentCommands.Create());
 return await root.Parse(args).InvokeAsync();

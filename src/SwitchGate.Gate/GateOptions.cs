@@ -39,6 +39,13 @@ public sealed class GateOptions
     /// <summary>How often the enrolment directory is polled for changes; zero: only on <c>Reload()</c>.</summary>
     public TimeSpan EnrolmentPollInterval { get; set; } = TimeSpan.Zero;
 
+    /// <summary>
+    /// The EK CA bundle (PEM). When set, only records whose AK was bound to a certified EK are loaded: EK certificate
+    /// chaining to this CA and certifying the record's EK, a TPM-resident AK, and a secret issued by
+    /// <c>switchgate enrolment bind</c> (<c>ak_bound_to_ek</c>). docs/enrolment.md, "AK bound to the EK".
+    /// </summary>
+    public string? EkCaPath { get; set; }
+
     /// <summary>How often the controller's own clock checks leases (a lost FLOW_REMOVED still ends an admission).</summary>
     public TimeSpan LeaseCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -80,6 +87,8 @@ public sealed class GateOptions
         if (AuditDenialWindow < TimeSpan.Zero)
             problems.Add("the audit denial window cannot be negative");
         problems.AddRange(Policy.PortRole.Validate(PortRoles));
+        if (EkCaPath is not null && !File.Exists(EkCaPath))
+            problems.Add($"the EK CA bundle '{EkCaPath}' does not exist");
         return problems;
     }
 

@@ -48,7 +48,7 @@ public sealed class GateService : IDisposable
         _switches = switches;
         _time = time;
         _log = log;
-        _store = new EnrolmentStore(options.EnrolmentDirectory);
+        _store = new EnrolmentStore(options.EnrolmentDirectory, options.EkCaPath is { } ca ? EkBinding.LoadCaBundle(ca) : null);
         _audit = new AuditLog(options.AuditLogPath, options.AuditSyncEveryAppend);
         _policy = new GatePolicy(options);
         AppFactory = new GateAppFactory(this);

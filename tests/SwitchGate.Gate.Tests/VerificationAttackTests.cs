@@ -154,6 +154,25 @@ public sealed class VerificationAttackTests : IDisposable
         AssertDenied(ReasonCode.BadSignature);
     }
 
+    /// <summary>
+    /// With the AK's qualified name enrolled, a quote by the right key whose qualifiedSigner names another place (the
+    /// software quoter writes the Name, not the qualified name) is refused; without it the same quote is admitted.
+    /// </summary>
+    [Fact]
+    public void Quote_whose_qualified_signer_is_not_the_enrolled_qualified_name_is_denied()
+    {
+        using var node = new TestNode("bs9", PolicyHarness.Dpid, 9, 9);
+        var qualified = Tpm2bPublic.Parse(node.Record.AkPublic).ComputeQualifiedName(TpmtPublic.HandleName(TpmRh.Owner));
+        using var h = new PolicyHarness();
+        h.Apply(o => h.Policy.SetEnrolments([node.Record with { AkQualifiedName = qualified }], [], h.Now, o));
+        Assert.Equal(VerdictKind.Denied, h.Attest(node).Kind);
+        Assert.Equal(ReasonCode.BadSignature, h.LastVerdict.Reason);
+        Assert.Contains(h.Audit, e => e.Reason == ReasonCode.BadSignature && e.Detail!.Contains("qualifiedSigner"));
+
+        h.Apply(o => h.Policy.SetEnrolments([node.Record with { AkQualifiedName = Tpm2bPublic.Parse(node.Record.AkPublic).ComputeName() }], [], h.Now, o));
+        Assert.Equal(VerdictKind.Admitted, h.Attest(node).Kind);
+    }
+
     [Fact]
     public void Signed_structure_with_a_wrong_magic_is_denied()
     {

@@ -53,6 +53,24 @@ public sealed record EnrolmentRecord
     /// <summary>The random secret the agent sealed under the clean PCR policy; the controller checks proofs with it.</summary>
     public required byte[] Secret { get; init; }
 
+    /// <summary>
+    /// Optional: the AK's qualified name (TPM2_ReadPublic's qualifiedName, TPM2B_NAME contents). When present the
+    /// verifier requires every quote's qualifiedSigner to equal it (the AK under the enrolled parent, Part 2 §10.12.12).
+    /// </summary>
+    public byte[]? AkQualifiedName { get; init; }
+
+    /// <summary>Optional: the EK's TPM2B_PUBLIC, for binding the AK to the EK (docs/enrolment.md, "AK bound to the EK").</summary>
+    public byte[]? EkPublic { get; init; }
+
+    /// <summary>Optional: the EK certificate (DER) from the TPM's NV, checked against the controller's EK CA.</summary>
+    public byte[]? EkCertificate { get; init; }
+
+    /// <summary>
+    /// True when the secret was issued by <c>switchgate enrolment bind</c>: encrypted to the EK and bound to the AK's
+    /// Name, so only the TPM holding both could seal it. A controller with an EK CA (gate.ek_ca) requires it.
+    /// </summary>
+    public bool AkBoundToEk { get; init; }
+
     /// <summary>Checks every invariant; throws <see cref="EnrolmentFormatException"/> naming the first one broken.</summary>
     public EnrolmentRecord Validated()
     {
@@ -67,6 +85,12 @@ public sealed record EnrolmentRecord
             throw new EnrolmentFormatException("clean_mac and dirty_mac must differ");
         if (AkPublic.Length < 4)
             throw new EnrolmentFormatException("ak_public is too short to be a TPM2B_PUBLIC");
+        if (AkQualifiedName is { Length: < 2 or > 66 })
+            throw new EnrolmentFormatException("ak_qualified_name must be a TPM2B_NAME (2-66 octets)");
+        if ((EkPublic is null) != (EkCertificate is null))
+            throw new EnrolmentFormatException("ek_public and ek_certificate go together");
+        if (AkBoundToEk && EkPublic is null)
+            throw new EnrolmentFormatException("ak_bound_to_ek needs ek_public and ek_certificate");
         if (Secret.Length != SecretLength)
             throw new EnrolmentFormatException($"secret must be {SecretLength} octets, not {Secret.Length}");
         var size = PcrSelection.DigestSize;
@@ -125,6 +149,14 @@ public sealed record EnrolmentRecord
             }
             w.WriteEndArray();
             w.WriteString("secret", Convert.ToBase64String(Secret));
+            if (AkQualifiedName is not null)
+                w.WriteString("ak_qualified_name", Convert.ToBase64String(AkQualifiedName));
+            if (EkPublic is not null)
+                w.WriteString("ek_public", Convert.ToBase64String(EkPublic));
+            if (EkCertificate is not null)
+                w.WriteString("ek_certificate", Convert.ToBase64String(EkCertificate));
+            if (AkBoundToEk)
+                w.WriteBoolean("ak_bound_to_ek", true);
             w.WriteEndObject();
         }
         return stream.ToArray();
@@ -132,6 +164,8 @@ public sealed record EnrolmentRecord
 
     private static readonly string[] Keys =
         ["node", "datapath_id", "port", "clean_mac", "dirty_mac", "ak_public", "pcr_selection", "golden_sets", "secret"];
+
+    private static readonly string[] OptionalKeys = ["ak_qualified_name", "ek_public", "ek_certificate", "ak_bound_to_ek"];
 
     /// <summary>Parses and validates one record; any defect is an <see cref="EnrolmentFormatException"/>.</summary>
     public static EnrolmentRecord FromJson(ReadOnlySpan<byte> json)
@@ -155,12 +189,12 @@ public sealed record EnrolmentRecord
             if (root.ValueKind != JsonValueKind.Object)
                 throw new EnrolmentFormatException("an enrolment record must be a JSON object");
             foreach (var p in root.EnumerateObject())
-                if (!Keys.Contains(p.Name))
+                if (!Keys.Contains(p.Name) && !OptionalKeys.Contains(p.Name))
                     throw new EnrolmentFormatException($"unknown key '{p.Name}'");
             foreach (var k in Keys)
                 if (!root.TryGetProperty(k, out _))
                     throw new EnrolmentFormatException($"missing key '{k}'");
-            if (root.EnumerateObject().Count() != Keys.Length)
+            if (root.EnumerateObject().Count() != Keys.Length + OptionalKeys.Count(k => root.TryGetProperty(k, out _)))
                 throw new EnrolmentFormatException("a key is given more than once");
             return new EnrolmentRecord
             {
@@ -173,6 +207,11 @@ public sealed record EnrolmentRecord
                 PcrSelection = ParseSelection(Str(root, "pcr_selection")),
                 GoldenSets = ParseGoldenSets(root.GetProperty("golden_sets")),
                 Secret = Base64(Str(root, "secret"), "secret"),
+                AkQualifiedName = Optional(root, "ak_qualified_name"),
+                EkPublic = Optional(root, "ek_public"),
+                EkCertificate = Optional(root, "ek_certificate"),
+                AkBoundToEk = root.TryGetProperty("ak_bound_to_ek", out var bound)
+                    && (bound.ValueKind == JsonValueKind.True || (bound.ValueKind == JsonValueKind.False ? false : throw new EnrolmentFormatException("ak_bound_to_ek must be true or false"))),
             }.Validated();
         }
     }
@@ -194,6 +233,9 @@ public sealed record EnrolmentRecord
             throw new EnrolmentFormatException($"{field} '{s}' is not a MAC address like 02:00:00:00:00:01");
         return new PhysicalAddress(parts.Select(p => Convert.ToByte(p, 16)).ToArray());
     }
+
+    private static byte[]? Optional(JsonElement root, string key) =>
+        root.TryGetProperty(key, out _) ? Base64(Str(root, key), key) : null;
 
     private static byte[] Base64(string s, string field)
     {

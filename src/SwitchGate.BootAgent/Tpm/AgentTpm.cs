@@ -3,13 +3,18 @@ using System.Security.Cryptography;
 using SwitchGate.Attestation;
 using SwitchGate.Attestation.Enrolment;
 using SwitchGate.Tpm.Client;
+using SwitchGate.Tpm.Credentials;
 using SwitchGate.Tpm.Marshalling;
 using SwitchGate.Tpm.Structures;
+using SwitchGate.Tpm.Verification;
 
 namespace SwitchGate.BootAgent.Tpm;
 
 /// <summary>The TPM is not in the clean configuration: the secret's PolicyPCR fails (or a launch PCR is missing).</summary>
 public sealed class NotCleanException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>The controller's credential could not be activated in this TPM (another EK or another AK): nothing was sealed.</summary>
+public sealed class CredentialActivationException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>What the operator supplies for <c>enrol</c>; the rest comes from the TPM.</summary>
 public sealed record EnrolRequest(NodeIdentity Identity, ulong DatapathId, uint Port, DateTimeOffset Now);
@@ -45,10 +50,25 @@ public sealed class AgentTpm(Tpm2 tpm, StateDirectory state)
         var secret = await tpm.GetRandomAsync(EnrolmentRecord.SecretLength, ct).ConfigureAwait(false);
         CreatedObject ak;
         CreatedObject sealedSecret;
+        byte[] qualifiedName;
         await using (var srk = await CreateSrkAsync(ct).ConfigureAwait(false))
         {
             ak = await tpm.CreateAsync(srk.Handle, TpmTemplates.EccAttestationKey(), ct: ct).ConfigureAwait(false);
             sealedSecret = await tpm.SealAsync(srk.Handle, secret, selection, values, ct).ConfigureAwait(false);
+            // The qualified name the TPM will put into every quote's qualifiedSigner: the controller checks it.
+            await using var loaded = await tpm.LoadAsync(srk.Handle, ak, ct: ct).ConfigureAwait(false);
+            (_, _, qualifiedName) = await tpm.ReadPublicAsync(loaded.Handle, ct).ConfigureAwait(false);
+        }
+
+        // With an EK certificate in NV (a real TPM, or swtpm_setup --create-ek-cert) the record carries the EK and
+        // its certificate, so the controller can bind the AK to a genuine TPM (credential activation, 'activate').
+        (TpmtPublic Ek, byte[] Certificate)? endorsement = null;
+        try
+        {
+            endorsement = await Endorsement.ReadAsync(tpm, ct).ConfigureAwait(false);
+        }
+        catch (TpmFormatException)
+        {
         }
 
         state.SaveKeys(ak, sealedSecret);
@@ -64,7 +84,69 @@ public sealed class AgentTpm(Tpm2 tpm, StateDirectory state)
             PcrSelection = EnrolmentRecord.ParseSelection(MeasuredLaunch.SelectionText),
             GoldenSets = [new GoldenSet($"enrolled-{request.Now.UtcDateTime:yyyy-MM-dd}", byPcr)],
             Secret = secret,
+            AkQualifiedName = qualifiedName,
+            EkPublic = endorsement is { } e ? Tpm2bPublic.ToBytes(e.Ek) : null,
+            EkCertificate = endorsement?.Certificate,
         }.Validated();
+    }
+
+    /// <summary>
+    /// The EK-bound half of enrolment: the controller encrypted a new secret to this TPM's EK, bound to the enrolled
+    /// AK's Name (TPM2_MakeCredential in software). TPM2_ActivateCredential recovers it only in the TPM holding that
+    /// EK with that AK loaded, so a node that enrolled a foreign AK never learns the secret and can never prove it.
+    /// The recovered secret is sealed again under the clean PCR policy (in clean mode only) and never written in clear.
+    /// </summary>
+    public async Task ActivateSecretAsync(CredentialChallenge challenge, CancellationToken ct = default)
+    {
+        var selection = MeasuredLaunch.Selection;
+        var (_, values) = await tpm.PcrReadAsync(selection, ct).ConfigureAwait(false);
+        var dirtyMark = values[selection.InOrder().Select(p => p.Pcr).ToList().IndexOf(MeasuredLaunch.DirtyMarkPcr)];
+        if (dirtyMark.Any(b => b != 0))
+        {
+            throw new NotCleanException("PCR 14 carries the dirty mark: activate only in clean mode (reboot first)");
+        }
+
+        var ak = state.LoadAk();
+        byte[] secret;
+        await using (var ek = await tpm.CreatePrimaryAsync(TpmRh.Endorsement, TpmTemplates.RsaEndorsementKey(), ct: ct).ConfigureAwait(false))
+        {
+            await using var srk = await CreateSrkAsync(ct).ConfigureAwait(false);
+            await using var loaded = await tpm.LoadAsync(srk.Handle, ak, ct: ct).ConfigureAwait(false);
+            // The EK's policy is PolicySecret(TPM_RH_ENDORSEMENT) (TCG EK Credential Profile, template L-1).
+            var session = await tpm.StartAuthSessionAsync(ct: ct).ConfigureAwait(false);
+            try
+            {
+                await tpm.PolicySecretAsync(TpmRh.Endorsement, session, ct: ct).ConfigureAwait(false);
+                secret = await tpm.ActivateCredentialAsync(loaded.Handle, ek.Handle, session, challenge.CredentialBlob, challenge.Secret, ct: ct)
+                    .ConfigureAwait(false);
+            }
+            catch (TpmException e)
+            {
+                throw new CredentialActivationException($"credential activation failed: {e.ResponseCode} (not this TPM's EK, or not this AK)", e);
+            }
+            finally
+            {
+                await tpm.FlushContextAsync(session.Handle, ct).ConfigureAwait(false);
+            }
+        }
+
+        try
+        {
+            if (secret.Length != EnrolmentRecord.SecretLength)
+            {
+                throw new CredentialActivationException($"the activated secret has {secret.Length} octets, not {EnrolmentRecord.SecretLength}");
+            }
+            CreatedObject sealedSecret;
+            await using (var srk = await CreateSrkAsync(ct).ConfigureAwait(false))
+            {
+                sealedSecret = await tpm.SealAsync(srk.Handle, secret, selection, values, ct).ConfigureAwait(false);
+            }
+            state.SaveSealedSecret(sealedSecret);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
     }
 
     /// <summary>

@@ -17,8 +17,12 @@ public sealed class EnrolmentStore
 {
     public const string Extension = ".json";
 
-    public EnrolmentStore(string directory)
+    private readonly IReadOnlyCollection<System.Security.Cryptography.X509Certificates.X509Certificate2>? _ekCa;
+
+    /// <param name="ekCa">When given, a record is loaded only if its AK is bound to an EK certified by this CA (<see cref="EkBinding"/>).</param>
+    public EnrolmentStore(string directory, IReadOnlyCollection<System.Security.Cryptography.X509Certificates.X509Certificate2>? ekCa = null)
     {
+        _ekCa = ekCa;
         if (string.IsNullOrWhiteSpace(directory))
             throw new ArgumentException("the enrolment directory is not set", nameof(directory));
         Directory = Path.GetFullPath(directory);
@@ -48,6 +52,13 @@ public sealed class EnrolmentStore
                 if (file != record.Node + Extension)
                     throw new EnrolmentFormatException($"the file of node '{record.Node}' must be named {record.Node}{Extension}");
                 NodeEnrolment.From(record).Dispose(); // the AK must import
+                if (_ekCa is not null)
+                {
+                    if (EkBinding.Check(record, _ekCa, DateTime.UtcNow) is { } problem)
+                        throw new EnrolmentFormatException(problem);
+                    if (!record.AkBoundToEk)
+                        throw new EnrolmentFormatException("the secret was not issued through the EK (ak_bound_to_ek): run 'switchgate enrolment bind' and 'switchgate-agent activate'");
+                }
                 loaded.Add((file, record));
             }
             catch (Exception e) when (e is EnrolmentFormatException or IOException or UnauthorizedAccessException)

@@ -465,7 +465,9 @@ public sealed class GatePolicy : IDisposable
         {
             case QuoteCheck.SignatureFormat or QuoteCheck.AttestFormat or QuoteCheck.PcrValues:
                 return ReasonCode.EvidenceMalformed;
-            case QuoteCheck.SignatureScheme or QuoteCheck.Signature:
+            // A quote whose qualifiedSigner is not the enrolled AK's qualified name was not made by the enrolled key
+            // in its enrolled place: the closed reason-code set calls that a bad signature.
+            case QuoteCheck.SignatureScheme or QuoteCheck.Signature or QuoteCheck.Signer:
                 return ReasonCode.BadSignature;
             case QuoteCheck.Magic:
                 return ReasonCode.BadMagic;

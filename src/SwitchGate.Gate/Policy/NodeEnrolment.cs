@@ -64,7 +64,7 @@ public sealed class NodeEnrolment : IDisposable
         var golden = record.GoldenSets
             .Select(s => (s.Name, record.PcrSelection.Pcrs.Select(p => s.Values[p]).ToArray()))
             .ToList();
-        return new NodeEnrolment(record, new QuoteVerifier(key), selection, selection.ToBytes(), golden);
+        return new NodeEnrolment(record, new QuoteVerifier(key, record.AkQualifiedName), selection, selection.ToBytes(), golden);
     }
 
     /// <summary>True when two records describe the same enrolment (every field, byte for byte).</summary>

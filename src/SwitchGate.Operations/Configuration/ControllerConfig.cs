@@ -100,6 +100,7 @@ public sealed class ControllerConfig
         new("gate.enrolment_poll", ConfigKind.Number, "Seconds between checks of the enrolment directory (0: never)"),
         new("gate.topology", ConfigKind.Text, "Topology file whose boot-server ports stay closed until enrolled and whose production hosts are locked"),
         new("gate.audit_denial_window", ConfigKind.Number, "Seconds in which repeated denials of a node for one reason are audited once, then counted"),
+        new("gate.ek_ca", ConfigKind.Text, "EK CA bundle (PEM): load only enrolments whose AK is bound to an EK certified by it"),
         new("store.database", ConfigKind.Text, "SQLite database of verdicts, audit trail and events (create it with 'switchgate controller store init')"),
         new("store.group_commit_ms", ConfigKind.Number, "Milliseconds the store writer waits for more records to join one commit"),
         new("api.listen", ConfigKind.Text, "Address of the REST API, metrics, events and dashboard (loopback by default)"),
@@ -297,7 +298,19 @@ public sealed class ControllerConfig
                 EnrolmentPollInterval = reader.Seconds("gate.enrolment_poll", TimeSpan.Zero, allowZero: true),
                 AuditSyncEveryAppend = (reader.Text("gate.audit_sync") ?? "entry") == "entry",
                 AuditDenialWindow = reader.Seconds("gate.audit_denial_window", gateDefaults.AuditDenialWindow, allowZero: true),
+                EkCaPath = reader.Text("gate.ek_ca"),
             };
+            if (gate.EkCaPath is { } ekCa)
+            {
+                try
+                {
+                    SwitchGate.Gate.Enrolment.EkBinding.LoadCaBundle(ekCa);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+                {
+                    list.Add($"gate.ek_ca: '{ekCa}': {e.Message}");
+                }
+            }
             if (gate.AuditLogPath.Length == 0)
                 list.Add("gate.audit_log: required when gate.enrolments is set");
             else if (!Directory.Exists(enrolments))

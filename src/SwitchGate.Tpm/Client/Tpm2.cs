@@ -334,6 +334,47 @@ public sealed class Tpm2 : IDisposable
             (Tpm2bPublic.Read(ref r), r.Read2B("name", 66), r.Read2B("qualifiedName", 66)));
     }
 
+    /// <summary>TPM2_NV_ReadPublic: the size of the data in an NV index (Part 3, §31.6), or TPM_RC_HANDLE when it does not exist.</summary>
+    public async Task<ushort> NvReadPublicSizeAsync(uint nvIndex, CancellationToken ct = default)
+    {
+        var rsp = await ExecuteAsync(TpmCc.NvReadPublic, [nvIndex], [], null, 0, ct).ConfigureAwait(false);
+        return Parse(TpmCc.NvReadPublic, rsp.Parameters, (ref TpmReader r) =>
+        {
+            var nv = r.Read2BReader("TPM2B_NV_PUBLIC");
+            nv.ReadUInt32("TPMS_NV_PUBLIC.nvIndex");
+            nv.ReadUInt16("TPMS_NV_PUBLIC.nameAlg");
+            nv.ReadUInt32("TPMS_NV_PUBLIC.attributes");
+            nv.Read2B("TPMS_NV_PUBLIC.authPolicy", 64);
+            var size = nv.ReadUInt16("TPMS_NV_PUBLIC.dataSize");
+            nv.EnsureEnd("TPM2B_NV_PUBLIC");
+            r.Read2B("nvName", 66);
+            return size;
+        });
+    }
+
+    /// <summary>
+    /// The whole contents of an NV index, read with the index's own (empty) authorization (TPMA_NV_AUTHREAD, as the
+    /// EK certificate indices of the TCG EK Credential Profile allow), in chunks the TPM accepts (Part 3, §31.13).
+    /// </summary>
+    public async Task<byte[]> NvReadAllAsync(uint nvIndex, CancellationToken ct = default)
+    {
+        const uint NvBufferMax = 0x0000_012C; // TPM_PT_NV_BUFFER_MAX (Part 2, §6.13)
+        var size = await NvReadPublicSizeAsync(nvIndex, ct).ConfigureAwait(false);
+        var properties = await GetTpmPropertiesAsync(NvBufferMax, 1, ct).ConfigureAwait(false);
+        var chunk = (int)Math.Clamp(properties.TryGetValue(NvBufferMax, out var max) ? max : 512u, 64u, 1024u);
+        var data = new byte[size];
+        for (var offset = 0; offset < size; offset += chunk)
+        {
+            var n = Math.Min(chunk, size - offset);
+            var rsp = await ExecuteAsync(TpmCc.NvRead, [nvIndex, nvIndex], Auth(null),
+                w => w.WriteUInt16((ushort)n).WriteUInt16((ushort)offset), 0, ct).ConfigureAwait(false);
+            var part = Parse(TpmCc.NvRead, rsp.Parameters, (ref TpmReader r) => r.Read2B("TPM2B_MAX_NV_BUFFER", 2048));
+            if (part.Length != n) throw new TpmFormatException($"TPM2_NV_Read returned {part.Length} bytes, {n} asked for");
+            part.CopyTo(data, offset);
+        }
+        return data;
+    }
+
     /// <summary>TPM2_EvictControl: makes a transient object persistent at <paramref name="persistentHandle"/>, or evicts a persistent one (pass it twice).</summary>
     public Task EvictControlAsync(uint objectHandle, uint persistentHandle, uint auth = TpmRh.Owner, CancellationToken ct = default) =>
         ExecuteAsync(TpmCc.EvictControl, [auth, objectHandle], Auth(null), w => w.WriteUInt32(persistentHandle), 0, ct);
