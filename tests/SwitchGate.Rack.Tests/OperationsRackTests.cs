@@ -257,6 +257,69 @@ public sealed class OperationsRackTests
         Assert.Contains(resumed, e => e.Type == "revocation" && e.Data.Contains("\"reason\":\"Departed\""));
     }
 
+    [Fact]
+    public async Task The_cli_prints_tables_and_json_and_exits_with_reliable_codes()
+    {
+        await using var ops = await OpsRack.StartAsync();
+        var rack = ops.Rack;
+        Task<CommandResult> Cli(string? token, params string[] args) => CommandRunner.TryRunAsync("dotnet",
+            new[] { Paths.CliDll }.Concat(args).Concat(new[] { "--url", ops.Api.ToString() }).Concat(token is null ? [] : new[] { "--token", token }),
+            TimeSpan.FromSeconds(60));
+        void Ok(CommandResult r) => Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}: {r.StandardError}{r.StandardOutput}");
+        void Refused(CommandResult r, int code, string text)
+        {
+            Assert.True(r.ExitCode == code, $"expected exit {code}, got {r.ExitCode}: {r.StandardError}");
+            Assert.Single(r.StandardError.Trim().Split('\n'));
+            Assert.StartsWith("switchgate: ", r.StandardError);
+            Assert.Contains(text, r.StandardError);
+        }
+
+        await using var follow = ManagedProcess.Start("dotnet", [Paths.CliDll, "events", "--follow", "--url", ops.Api.ToString(), "--token", ops.ReadToken]);
+        var switches = await Cli(ops.ReadToken, "switches");
+        Ok(switches);
+        Assert.Matches(@"^DATAPATH\s+STATE\s+REMOTE\s+PORTS\s+FLOWS\s+METERS", switches.StandardOutput);
+        Assert.Contains($"0x{rack.DatapathId:x16}  Ready", switches.StandardOutput);
+
+        var attest = await rack.AttestOnceAsync("bs1");
+        Assert.True(attest.Succeeded, attest.ToString());
+        var nodes = await Cli(ops.ReadToken, "nodes");
+        Ok(nodes);
+        Assert.Matches(@"(?m)^bs1\s+0x[0-9a-f]{16}\s+\d+\s+admitted\s+\d+s\s+admitted Admitted$", nodes.StandardOutput);
+        var json = await Cli(ops.ReadToken, "nodes", "--json");
+        Ok(json);
+        Assert.Equal("admitted", (string?)JsonNode.Parse(json.StandardOutput)!.AsArray().Single(n => (string?)n!["node"] == "bs1")!["state"]);
+        var show = await Cli(ops.ReadToken, "node", "show", "bs1");
+        Ok(show);
+        Assert.Contains("state               admitted", show.StandardOutput);
+        Assert.Contains("last_verdict", show.StandardOutput);
+
+        Refused(await Cli(ops.ReadToken, "revoke", "bs1"), 4, "needs admin");
+        Refused(await Cli(null, "nodes"), 4, "401");
+        Refused(await Cli("sg_wrong", "nodes"), 4, "not valid");
+        Refused(await Cli(ops.ReadToken, "node", "show", "nobody"), 5, "not enrolled");
+        Refused(await Cli(ops.AdminToken, "enrol", "--file", Path.Combine(rack.EnrolmentDirectory, "bs1.json")), 6, "already enrolled");
+        Refused(await Cli(ops.AdminToken, "enrol", "--file", "/nonexistent/sg.json"), 2, "cannot read");
+        Refused(await Cli(ops.ReadToken, "audit", "--since", "yesterday"), 2, "--since");
+        Refused(await CommandRunner.TryRunAsync("dotnet", [Paths.CliDll, "nodes", "--url", "http://127.0.0.1:9", "--token", ops.ReadToken], TimeSpan.FromSeconds(60)), 3, "cannot reach");
+        Ok(await Cli(ops.AdminToken, "revoke", "bs1"));
+        Refused(await Cli(ops.AdminToken, "revoke", "bs2"), 6, "holds no admission");
+        await ops.WaitForAsync("/api/v1/nodes/bs1", n => (string?)n["state"] == "idle", "bs1 revoked");
+
+        var audit = await Cli(ops.ReadToken, "audit", "--node", "bs1", "--since", "1h");
+        Ok(audit);
+        Assert.Matches(@"(?m)^\d+\s+\S+\s+verdict\s+bs1\s+admitted\s+Admitted", audit.StandardOutput);
+        Assert.Contains("revoked by the operator (API token 'test-admin')", audit.StandardOutput);
+        var auditJson = JsonNode.Parse((await Cli(ops.ReadToken, "audit", "--node", "bs1", "--json")).StandardOutput)!.AsArray();
+        Assert.All(auditJson, a => Assert.Equal("bs1", (string?)a!["node"]));
+        var events = await Cli(ops.ReadToken, "events");
+        Ok(events);
+        Assert.Contains("revocation", events.StandardOutput);
+
+        await follow.WaitForLineAsync(new Regex(@"admission\s+bs1 admitted Admitted"), TimeSpan.FromSeconds(20));
+        await follow.WaitForLineAsync(new Regex(@"revocation\s+bs1 revoked LeaseExpired"), TimeSpan.FromSeconds(20));
+        Assert.False(follow.HasExited);
+    }
+
     /// <summary>Reads the SSE stream from <paramref name="after"/> (as Last-Event-ID) until <paramref name="until"/> matched an event.</summary>
     private static async Task ReadEventsAsync(OpsRack ops, long after, List<(long Id, string Type, string Data)> into,
         Func<(long Id, string Type, string Data), bool> until, CancellationToken cancel)
