@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using SwitchGate.Jobs.Codec;
@@ -125,12 +126,14 @@ public sealed class JobClient : IDisposable
 
     /// <summary>
     /// Downloads one file of the second image to <paramref name="path"/>, resuming a partial <c>PATH.part</c> with a
-    /// Range request, then checks size and SHA-256 against <paramref name="expected"/> (refused: the part is deleted).
+    /// Range request, and checks size and SHA-256 against <paramref name="expected"/> (refused: the part is deleted).
+    /// The digest is computed while the bytes arrive, so the file is not read a second time.
     /// </summary>
     public async Task DownloadAsync(string id, SecondImageFile file, FileDigest expected, string path, CancellationToken ct)
     {
         var name = JobCodec.FileName(file);
         var part = path + ".part";
+        using var hash = new Sha256Stream();
         await RetryingAsync($"download {name}", async () =>
         {
             var have = File.Exists(part) ? new FileInfo(part).Length : 0;
@@ -139,6 +142,7 @@ public sealed class JobClient : IDisposable
                 File.Delete(part);
                 have = 0;
             }
+            hash.Restart(part, have);
             if (have == expected.Size)
                 return;
             using var request = new HttpRequestMessage(HttpMethod.Get, $"jobs/{Id(id)}/second/{name}");
@@ -147,7 +151,10 @@ public sealed class JobClient : IDisposable
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
             await EnsureAsync(response, ct).ConfigureAwait(false);
             if (have > 0 && response.StatusCode != HttpStatusCode.PartialContent)
+            {
                 have = 0; // the server ignored the range: start over
+                hash.Restart(part, 0);
+            }
             await using var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
             await using var output = new FileStream(part, have > 0 ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous);
             var buffer = new byte[1 << 20];
@@ -159,21 +166,57 @@ public sealed class JobClient : IDisposable
                 if (written > expected.Size)
                     throw new JobFormatException($"second image {name}", $"the agent sent more than the {expected.Size} bytes of the manifest");
                 await output.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                hash.Append(buffer.AsSpan(0, n));
             }
             await output.FlushAsync(ct).ConfigureAwait(false);
             if (written < expected.Size)
                 throw new IOException($"the connection ended after {written} of {expected.Size} bytes");
         }, ct).ConfigureAwait(false);
-        try
-        {
-            JobStore.Check(part, expected, $"second image {name}");
-        }
-        catch (JobFormatException)
+        var actual = hash.Finish();
+        if (actual != expected.Sha256)
         {
             File.Delete(part);
-            throw;
+            throw new JobFormatException($"second image {name}", $"SHA-256 {actual} does not match the expected {expected.Sha256}");
         }
         File.Move(part, path, overwrite: true);
+    }
+
+    /// <summary>SHA-256 of a file being appended to; <see cref="Restart"/> re-reads what is already on disk when an attempt resumes.</summary>
+    private sealed class Sha256Stream : IDisposable
+    {
+        private IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private long _hashed;
+
+        /// <summary>Makes the hash cover exactly the first <paramref name="length"/> bytes of <paramref name="path"/>.</summary>
+        public void Restart(string path, long length)
+        {
+            if (length == _hashed)
+                return;
+            _hash.Dispose();
+            _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            _hashed = 0;
+            if (length == 0)
+                return;
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+            var buffer = new byte[1 << 20];
+            while (_hashed < length)
+            {
+                var n = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, length - _hashed));
+                if (n == 0)
+                    throw new IOException($"{path} is shorter than {length} bytes");
+                Append(buffer.AsSpan(0, n));
+            }
+        }
+
+        public void Append(ReadOnlySpan<byte> data)
+        {
+            _hash.AppendData(data);
+            _hashed += data.Length;
+        }
+
+        public string Finish() => Convert.ToHexStringLower(_hash.GetHashAndReset());
+
+        public void Dispose() => _hash.Dispose();
     }
 
     private async Task RetryingAsync(string what, Func<Task> attempt, CancellationToken ct)
