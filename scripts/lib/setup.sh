@@ -9,7 +9,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 SG_APT_PACKAGES=(openvswitch-switch openvswitch-testcontroller swtpm swtpm-tools tpm2-tools
   tshark iproute2 iputils-ping libpcap0.8 procps ethtool afl++
-  qemu-system-x86 qemu-utils cpio busybox-static)
+  qemu-system-x86 qemu-utils cpio busybox-static curl)
 
 sg_log() { printf '[switchgate] %s\n' "$*" >&2; }
 

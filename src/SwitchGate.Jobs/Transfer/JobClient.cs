@@ -66,6 +66,12 @@ public sealed class JobClient : IDisposable
 
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long a status request may go unanswered (polls run while the switch may be cutting the boot server off).</summary>
+    public TimeSpan StatusTimeout { get; init; } = TimeSpan.FromSeconds(1.5);
+
+    /// <summary>How long any other API call may go unanswered (submit hashes every file of the first image).</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Called with a line each time a transfer is resumed (for the operator's log).</summary>
     public Action<string>? OnRetry { get; init; }
 
@@ -73,7 +79,7 @@ public sealed class JobClient : IDisposable
         ParseRecord(await SendAsync(HttpMethod.Post, "jobs", null, ct).ConfigureAwait(false));
 
     public async Task<JobRecord> StatusAsync(string id, CancellationToken ct) =>
-        ParseRecord(await SendAsync(HttpMethod.Get, $"jobs/{Id(id)}", null, ct).ConfigureAwait(false));
+        ParseRecord(await SendAsync(HttpMethod.Get, $"jobs/{Id(id)}", null, ct, timeout: StatusTimeout).ConfigureAwait(false));
 
     /// <summary>This host's jobs, as the agent lists them.</summary>
     public async Task<IReadOnlyList<JobRecord>> ListAsync(CancellationToken ct)
@@ -236,18 +242,30 @@ public sealed class JobClient : IDisposable
         }
     }
 
-    private async Task<byte[]> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct, int maxBytes = JobLimits.RecordBytes * 8)
+    private async Task<byte[]> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct, int maxBytes = JobLimits.RecordBytes * 8,
+        TimeSpan? timeout = null)
     {
         using var request = new HttpRequestMessage(method, path) { Content = content };
+        // A call that gets no answer may have gone out on a connection the switch cut (the boot server went dirty):
+        // give it up, and with it that connection, instead of waiting for TCP's retransmission backoff.
+        // Uploads (PUT) carry whole files and are bounded by the caller's token only.
+        var after = timeout ?? RequestTimeout;
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (method != HttpMethod.Put)
+            limit.CancelAfter(after);
         try
         {
-            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
-            await EnsureAsync(response, ct).ConfigureAwait(false);
-            return await ReadBoundedAsync(response, maxBytes, ct).ConfigureAwait(false);
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, limit.Token).ConfigureAwait(false);
+            await EnsureAsync(response, limit.Token).ConfigureAwait(false);
+            return await ReadBoundedAsync(response, maxBytes, limit.Token).ConfigureAwait(false);
         }
         catch (HttpRequestException e) when (method != HttpMethod.Put)
         {
             throw new JobTransferException($"{method} {path}: {e.Message}", null, e);
+        }
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw new JobTransferException($"{method} {path}: no answer within {after.TotalSeconds:0.#} s", null, e);
         }
     }
 

@@ -1,0 +1,140 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using SwitchGate.Hypervisor;
+using SwitchGate.Jobs.Model;
+using SwitchGate.Jobs.Storage;
+using SwitchGate.Topology;
+
+// sg-jobbench (docs/BENCHMARKS.md "Boot jobs"): topology/rack.yaml with the gate, switchgate-agent serve in bs1, and
+// RUNS boot jobs of the test guest submitted one after the other by switchgate-host from prod. Per run: each job
+// phase from bs1's record, the transfer and resume times the host reports, and the orchestration overhead
+// = total (job queued -> guest seen running on at prod) - (guest boot + state save + transfer + resume).
+// Then the same saved state file fetched from bs1 (busybox httpd) to prod by curl, CURL_RUNS times, in the same run.
+// Everything is stopped by pid and the rack torn down at the end.
+const string usage = "usage: sg-jobbench --cli-dll PATH [--runs N] [--curl-runs N] [--topology FILE]";
+string? cliDll = null, topologyFile = "topology/rack.yaml";
+int runs = 5, curlRuns = 5;
+for (var i = 0; i < args.Length; i++)
+{
+    string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value\n{usage}");
+    switch (args[i])
+    {
+        case "--cli-dll": cliDll = Value(); break;
+        case "--runs": runs = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+        case "--curl-runs": curlRuns = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+        case "--topology": topologyFile = Value(); break;
+        default: Console.Error.WriteLine(usage); return 1;
+    }
+}
+if (cliDll is null || !File.Exists(cliDll)) { Console.Error.WriteLine(usage); return 1; }
+var agentDll = Path.Combine(AppContext.BaseDirectory, "switchgate-agent.dll");
+var hostDll = Path.Combine(AppContext.BaseDirectory, "switchgate-host.dll");
+var guest = await TestGuest.LocateAsync();
+var accel = AcceleratorProbe.Describe();
+
+var work = Directory.CreateTempSubdirectory("sg-jobbench-").FullName;
+var enrolments = Directory.CreateDirectory(Path.Combine(work, "enrolments")).FullName;
+ControllerProcess? controller = null;
+RunningTopology? topology = null;
+Rack? rack = null;
+try
+{
+    controller = await ControllerProcess.StartAsync(ControllerProcess.DotnetCommand(cliDll), 0,
+        ["--enrolments", enrolments, "--audit-log", Path.Combine(work, "audit.jsonl"), "--lease", "10", "--enrolment-poll", "0.5"]);
+    var spec = TopologyLoader.LoadFile(topologyFile);
+    topology = await TopologyRunner.UpAsync(spec, new TopologyRunOptions { ControllerPort = controller.Port });
+    rack = await Rack.StartAsync(topology, new RackOptions { AgentCommand = ["dotnet", agentDll] });
+    await controller.WaitForSwitchReadyAsync(spec.Switches[0].DatapathId, TimeSpan.FromSeconds(30));
+    var bs1 = rack.BootServer("bs1");
+    await bs1.EnrolAsync(enrolments);
+    string bs1Ip = bs1.Host.Address.ToString(), prodIp = spec.Host("prod").Address.ToString();
+    var agent = topology.StartInHost("bs1", ["dotnet", agentDll, "serve", "--listen", $"{bs1Ip}:8470", .. bs1.CommonArguments]);
+    await agent.WaitForLineAsync(new Regex("admitted session="), TimeSpan.FromSeconds(60));
+    var store = new JobStore(Path.Combine(bs1.StateDirectory, "jobs"));
+
+    Console.WriteLine($"== boot jobs: {topologyFile}, test guest {Path.GetFileName(guest.KernelPath)} + initrd, {TestGuest.DefaultMemoryMiB} MiB, "
+        + $"accelerator {accel.Accelerator} ({accel.Reason.Split('\n')[0][..Math.Min(accel.Reason.Length, 60)]}), {DateTime.UtcNow:yyyy-MM-ddTHH:mmZ}, "
+        + $"load average {File.ReadAllText("/proc/loadavg").Trim()}");
+    Console.WriteLine("run  depart  boot    save   reboot attest verify wait   transfer MiB/s  resume run-on  total   overhead  (seconds)");
+    var rows = new List<double[]>();
+    string? keptState = null;
+    for (var run = 1; run <= runs; run++)
+    {
+        var dir = Path.Combine(work, $"prod-{run}");
+        var host = topology.StartInHost("prod", ["dotnet", hostDll, "--server", $"http://{bs1Ip}:8470/", "--bind", prodIp, "--timeout", "600", "submit",
+            "--kernel", guest.KernelPath, "--initrd", guest.InitrdPath, "--cmdline", guest.KernelCommandLine,
+            "--memory", TestGuest.DefaultMemoryMiB.ToString(CultureInfo.InvariantCulture), "--deadline", "120", "--work", dir, "--run-on-timeout", "30"]);
+        await host.WaitForExitAsync(TimeSpan.FromMinutes(10));
+        var lines = host.Lines;
+        if (host.ExitCode != 0)
+        {
+            Console.Error.WriteLine($"run {run}: switchgate-host exit {host.ExitCode}\n{string.Join('\n', lines)}\n--- agent:\n{string.Join('\n', agent.Lines.TakeLast(30))}");
+            return 1;
+        }
+        DateTimeOffset At(string key) => HostTime(lines.First(l => l.Contains($" {key} ", StringComparison.Ordinal)));
+        double Field(string key, string field) =>
+            double.Parse(Regex.Match(lines.First(l => l.Contains($" {key} ", StringComparison.Ordinal)), $@"{field}=([0-9.]+)").Groups[1].Value, CultureInfo.InvariantCulture);
+        var id = Regex.Match(lines.First(l => l.Contains(" created ", StringComparison.Ordinal)), @"job=(\S+)").Groups[1].Value;
+        var record = store.Load(id);
+        double Phase(JobState s) => (record.Phases.First(p => p.State > s).At - record.Phases.First(p => p.State == s).At).TotalSeconds;
+        var queued = record.Phases.First(p => p.State == JobState.Queued).At;
+        var ready = record.Phases.First(p => p.State == JobState.Ready).At;
+        var transfer = Field("received", "seconds");
+        var received = At("received");
+        var resumedAt = At("resumed");
+        var resume = Field("resumed", "seconds");
+        var total = (At("runs-on") - queued).TotalSeconds;
+        var boot = Phase(JobState.Booting);
+        var save = Phase(JobState.Saving);
+        var wait = (received.AddSeconds(-transfer) - ready).TotalSeconds; // Ready -> the host starts downloading (its poll)
+        var runOn = (At("runs-on") - resumedAt).TotalSeconds;            // resumed -> a counter past the pause on the console
+        var overhead = total - (boot + save + transfer + resume);
+        var row = new[] { Phase(JobState.Departing), boot, save, Phase(JobState.Rebooting), Phase(JobState.Attesting), Phase(JobState.Verifying), wait,
+            transfer, Field("received", "mib_per_s"), resume, runOn, total, overhead };
+        rows.Add(row);
+        Console.WriteLine($"{run,3}  " + string.Join(" ", row.Select(v => v.ToString("F3", CultureInfo.InvariantCulture).PadLeft(6))));
+        keptState = Path.Combine(dir, "state");
+    }
+    Console.WriteLine("med  " + string.Join(" ", Enumerable.Range(0, rows[0].Length).Select(c => Median(rows.Select(r => r[c])).ToString("F3", CultureInfo.InvariantCulture).PadLeft(6))));
+
+    // Peer: the same file between the same namespaces with curl (bs1 clean and admitted, busybox httpd in bs1).
+    var www = Directory.CreateDirectory(Path.Combine(work, "www")).FullName;
+    File.Copy(keptState!, Path.Combine(www, "state"));
+    var size = new FileInfo(keptState!).Length;
+    await using var httpd = topology.StartInHost("bs1", ["busybox", "httpd", "-f", "-p", $"{bs1Ip}:9000", "-h", www]);
+    await Task.Delay(500);
+    var speeds = new List<double>();
+    for (var i = 0; i < curlRuns; i++)
+    {
+        var target = Path.Combine(work, $"curl-{i}");
+        var curl = await topology.ExecAsync("prod", ["curl", "-s", "-o", target, "-w", "%{time_total}", $"http://{bs1Ip}:9000/state"], TimeSpan.FromMinutes(2));
+        var seconds = double.Parse(curl.StandardOutput.Trim(), CultureInfo.InvariantCulture);
+        if (new FileInfo(target).Length != size) { Console.Error.WriteLine($"curl got {new FileInfo(target).Length} of {size} bytes"); return 1; }
+        speeds.Add(size / 1048576.0 / seconds);
+        File.Delete(target);
+    }
+    var ours = Median(rows.Select(r => r[8]));
+    var theirs = Median(speeds);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"transfer of the {size} B state prod <- bs1: switchgate-host median {ours:F1} MiB/s (HTTP + SHA-256 + write), curl median {theirs:F1} MiB/s "
+        + $"(runs: {string.Join(", ", speeds.Select(s => s.ToString("F1", CultureInfo.InvariantCulture)))}); ratio {ours / theirs * 100:F0} %"));
+    await agent.StopAsync();
+    return 0;
+}
+finally
+{
+    if (rack is not null) await rack.DisposeAsync();
+    else if (topology is not null) await topology.DisposeAsync();
+    if (controller is not null) await controller.DisposeAsync();
+    try { Directory.Delete(work, recursive: true); } catch (IOException) { }
+}
+
+static double Median(IEnumerable<double> values)
+{
+    var sorted = values.OrderBy(v => v).ToArray();
+    return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+}
+
+// switchgate-host lines start with HH:mm:ss.fff (UTC, today).
+static DateTimeOffset HostTime(string line) =>
+    new(DateTime.SpecifyKind(DateTime.UtcNow.Date + TimeSpan.ParseExact(line[..12], @"hh\:mm\:ss\.fff", CultureInfo.InvariantCulture), DateTimeKind.Utc));
