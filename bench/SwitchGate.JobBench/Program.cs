@@ -65,6 +65,7 @@ try
             "--kernel", guest.KernelPath, "--initrd", guest.InitrdPath, "--cmdline", guest.KernelCommandLine,
             "--memory", TestGuest.DefaultMemoryMiB.ToString(CultureInfo.InvariantCulture), "--deadline", "120", "--work", dir, "--run-on-timeout", "30"]);
         await host.WaitForExitAsync(TimeSpan.FromMinutes(10));
+        await host.StopAsync("KILL"); // after the exit: only waits until all its output is read
         var lines = host.Lines;
         if (host.ExitCode != 0)
         {

@@ -47,6 +47,7 @@ internal static partial class JobDemo
                 + $"memory {TestGuest.DefaultMemoryMiB} MiB, marker {TestGuest.BootMarker}, deadline 120 s)");
             await WatchAsync(rack, server, target, id, host, report, cancel);
             await host.WaitForExitAsync(TimeSpan.FromMinutes(5), cancel);
+            await host.StopAsync("KILL"); // after the exit: only waits until all its output is read
             var output = host.Lines;
             foreach (var line in output.Where(l => Regex.IsMatch(l, @" (received|delivered|resumed|runs-on|failed|refused|not-running|transfer-failed) ")))
                 Console.WriteLine($"         {target.Name}: {line}");

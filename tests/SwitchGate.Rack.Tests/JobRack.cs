@@ -89,9 +89,15 @@ public sealed class JobRack : IAsyncDisposable
     public async Task<(int ExitCode, string Output)> RunHostAsync(string host, TimeSpan timeout, params string[] args)
     {
         var process = StartHost(host, args);
-        await process.WaitForExitAsync(timeout);
-        if (!process.HasExited) await process.KillAsync();
+        await FinishAsync(process, timeout);
         return (process.ExitCode ?? -1, string.Join('\n', process.Lines));
+    }
+
+    /// <summary>Waits for a host command to end (killed after <paramref name="timeout"/>) and for all its output to be read.</summary>
+    public static async Task FinishAsync(ManagedProcess process, TimeSpan timeout)
+    {
+        await process.WaitForExitAsync(timeout);
+        await process.StopAsync("KILL");
     }
 
     /// <summary>The job id a submitting host printed.</summary>
