@@ -24,6 +24,23 @@ public sealed class XidTrackerTests
     }
 
     [Fact]
+    public void An_abandoned_request_or_batch_leaves_the_tracker_and_its_late_reply_is_unsolicited()
+    {
+        var t = new XidTracker();
+        var (xid, reply) = t.Register();
+        var (_, barrier, done) = t.RegisterBatch([Flow(1)]);
+        Assert.Equal(2, t.Outstanding);
+        t.Abandon(xid);
+        t.Abandon(barrier);
+        Assert.Equal(0, t.Outstanding);
+        Assert.False(t.TryComplete(new EchoReply([]) { Xid = xid }));
+        Assert.False(t.TryComplete(new BarrierReply { Xid = barrier }));
+        Assert.False(reply.IsCompleted);
+        Assert.False(done.IsCompleted);
+        t.Abandon(xid); // twice, or after completion: nothing happens
+    }
+
+    [Fact]
     public async Task Errors_inside_the_range_fail_the_batch_at_the_barrier_with_all_errors()
     {
         var t = new XidTracker();

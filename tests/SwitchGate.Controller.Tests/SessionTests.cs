@@ -129,6 +129,32 @@ public sealed class SessionTests
     }
 
     [Fact]
+    public async Task Cancelled_requests_and_batches_leave_the_xid_tracker()
+    {
+        await using var controller = TestController.Start();
+        await using var sw = await FakeSwitch.ConnectAsync(controller.EndPoint, 0x31);
+        var session = await controller.WaitForReadyAsync(0x31);
+        Assert.Equal(0, session.OutstandingRequests);
+        sw.AnswerEcho = false;
+        sw.AnswerBarrier = false;
+        int before = sw.Received.Count;
+
+        using (var cancel = new CancellationTokenSource())
+        {
+            var echo = session.RequestAsync(new EchoRequest([1]), cancel.Token);
+            var batch = session.SendBatchAsync([TestFlow(12)], cancel.Token);
+            await sw.WaitForAsync<BarrierRequest>(skip: before);
+            Assert.Equal(2, session.OutstandingRequests);
+            cancel.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => echo);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => batch);
+        }
+
+        Assert.Equal(0, session.OutstandingRequests);
+        Assert.Equal(SessionState.Ready, session.State);
+    }
+
+    [Fact]
     public async Task Batch_completes_on_barrier_reply()
     {
         await using var controller = TestController.Start();

@@ -26,6 +26,9 @@ public sealed class SwitchSession : ISwitchView
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private readonly XidTracker _xids = new();
+
+    /// <summary>Requests and batches still waiting for their reply (diagnostics, tests).</summary>
+    internal int OutstandingRequests => _xids.Outstanding;
     private readonly SendQueue _sendQueue;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
@@ -137,10 +140,18 @@ public sealed class SwitchSession : ISwitchView
         ThrowIfClosed();
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
         var (first, barrierXid, done) = _xids.RegisterBatch(messages);
-        for (int queued = 0; queued < messages.Count;)
-            queued += await EnqueueSomeAsync(messages, queued, first, cancellationToken).ConfigureAwait(false);
-        await EnqueueSomeAsync([new BarrierRequest()], 0, barrierXid, cancellationToken).ConfigureAwait(false);
-        await done.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            for (int queued = 0; queued < messages.Count;)
+                queued += await EnqueueSomeAsync(messages, queued, first, cancellationToken).ConfigureAwait(false);
+            await EnqueueSomeAsync([new BarrierRequest()], 0, barrierXid, cancellationToken).ConfigureAwait(false);
+            await done.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            _xids.Abandon(barrierXid);
+            throw;
+        }
         ControllerMetrics.RecordBarrier(started);
     }
 
@@ -149,8 +160,16 @@ public sealed class SwitchSession : ISwitchView
     {
         ThrowIfClosed();
         var (xid, reply) = _xids.Register();
-        await EnqueueSomeAsync([request], 0, xid, cancellationToken).ConfigureAwait(false);
-        return await reply.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await EnqueueSomeAsync([request], 0, xid, cancellationToken).ConfigureAwait(false);
+            return await reply.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            _xids.Abandon(xid);
+            throw;
+        }
     }
 
     /// <summary>Queues a message without waiting for any confirmation (its xid is kept as given).</summary>

@@ -146,6 +146,28 @@ public sealed class XidTracker
         return true;
     }
 
+    /// <summary>
+    /// The caller stopped waiting for <paramref name="xid"/> (a request's xid or a batch's barrier xid), e.g. because it
+    /// was cancelled: its waiter leaves the tracker, and a late reply with that xid counts as unsolicited. Without this,
+    /// every cancelled request would stay outstanding for the rest of the session. No-op when already completed.
+    /// </summary>
+    public void Abandon(uint xid)
+    {
+        lock (_lock)
+        {
+            if (_requests.Remove(xid))
+                return;
+            for (int i = 0; i < _batches.Count; i++)
+            {
+                if (_batches[i].BarrierXid == xid)
+                {
+                    _batches.RemoveAt(i);
+                    return;
+                }
+            }
+        }
+    }
+
     /// <summary>A message could not even be sent (it did not encode): fail whoever waits for its xid.</summary>
     public void FailLocally(uint xid, Exception problem)
     {
