@@ -16,6 +16,13 @@ public sealed class SwtpmTransport : ITpmTransport
     private readonly NetworkStream _stream;
     private readonly SemaphoreSlim _lock = new(1, 1);
 
+    /// <summary>
+    /// Why the byte stream is out of step, once a command was written but its response was not read whole (cancelled,
+    /// failed, or malformed): the next bytes on the socket would be the rest of the old response, read as a new one.
+    /// Such a transport refuses every further command; the caller reconnects.
+    /// </summary>
+    private string? _poisoned;
+
     private SwtpmTransport(TcpClient client)
     {
         _client = client;
@@ -41,8 +48,11 @@ public sealed class SwtpmTransport : ITpmTransport
     public async Task<byte[]> SendAsync(ReadOnlyMemory<byte> command, CancellationToken cancellationToken = default)
     {
         await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        bool complete = false;
         try
         {
+            if (_poisoned is not null)
+                throw new TpmTransportException($"swtpm connection unusable after an earlier command {_poisoned}; reconnect");
             await _stream.WriteAsync(command, cancellationToken).ConfigureAwait(false);
             var header = new byte[10];
             await ReadExactlyAsync(header, cancellationToken).ConfigureAwait(false);
@@ -52,14 +62,28 @@ public sealed class SwtpmTransport : ITpmTransport
             var response = new byte[size];
             header.CopyTo(response, 0);
             await ReadExactlyAsync(response.AsMemory(10), cancellationToken).ConfigureAwait(false);
+            complete = true;
             return response;
         }
         catch (IOException e)
         {
+            _poisoned ??= $"failed ({e.Message})";
             throw new TpmTransportException($"swtpm connection failed: {e.Message}", e);
+        }
+        catch (OperationCanceledException)
+        {
+            _poisoned ??= "was cancelled mid-exchange";
+            throw;
+        }
+        catch (TpmTransportException e)
+        {
+            _poisoned ??= $"failed ({e.Message})";
+            throw;
         }
         finally
         {
+            if (!complete)
+                _poisoned ??= "did not complete";
             _lock.Release();
         }
     }
