@@ -84,17 +84,16 @@ public sealed class StateDirectory(string path)
     {
         try
         {
-            var json = JsonNode.Parse(System.IO.File.ReadAllBytes(File("node.json")))!;
-            return new NodeIdentity(
-                (string)json["node"]!,
-                EnrolmentRecord.ParseMac((string)json["clean_mac"]!, "clean_mac"),
-                EnrolmentRecord.ParseMac((string)json["dirty_mac"]!, "dirty_mac"));
+            return StateJson.Read(System.IO.File.ReadAllBytes(File("node.json")), json => new NodeIdentity(
+                json.String("node"),
+                EnrolmentRecord.ParseMac(json.String("clean_mac"), "clean_mac"),
+                EnrolmentRecord.ParseMac(json.String("dirty_mac"), "dirty_mac")));
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             throw new AgentConfigurationException($"{Path} has no node.json: run 'switchgate-agent enrol' first");
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or EnrolmentFormatException)
+        catch (Exception e) when (e is StateFileException or EnrolmentFormatException)
         {
             throw new AgentConfigurationException($"{Path}/node.json is damaged: {e.Message}");
         }
@@ -127,15 +126,13 @@ public sealed class StateDirectory(string path)
     {
         try
         {
-            var json = JsonNode.Parse(System.IO.File.ReadAllBytes(File("admission.json")))!;
-            return new Admission(
-                ulong.Parse((string)json["session"]!, System.Globalization.NumberStyles.AllowHexSpecifier),
-                Convert.FromHexString((string)json["nonce"]!),
-                DateTimeOffset.Parse((string)json["since"]!, System.Globalization.CultureInfo.InvariantCulture),
-                TimeSpan.FromSeconds((double)json["lease_seconds"]!));
+            return StateJson.Read(System.IO.File.ReadAllBytes(File("admission.json")), json => new Admission(
+                json.HexUInt64("session"),
+                json.Hex("nonce"),
+                json.Timestamp("since"),
+                json.Seconds("lease_seconds")));
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or JsonException or FormatException or InvalidOperationException
-                                      or NullReferenceException or OverflowException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or StateFileException)
         {
             return null;
         }
@@ -146,4 +143,64 @@ public sealed class StateDirectory(string path)
         Directory.CreateDirectory(Path);
         DurableFile.WriteAllBytes(File(name), bytes);
     }
+}
+
+/// <summary>A state file that is not what the agent wrote: its JSON or a named field is missing, of the wrong type or out of range.</summary>
+public sealed class StateFileException(string message) : Exception(message);
+
+/// <summary>
+/// One state file's JSON object, read strictly: every field the agent wrote is required and of its type, and any
+/// defect is a <see cref="StateFileException"/> naming the field.
+/// </summary>
+internal readonly struct StateJson
+{
+    private readonly JsonElement _root;
+
+    private StateJson(JsonElement root) => _root = root;
+
+    public static T Read<T>(byte[] bytes, Func<StateJson, T> read)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(bytes);
+        }
+        catch (JsonException e)
+        {
+            throw new StateFileException($"not JSON ({e.Message})");
+        }
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+                throw new StateFileException($"a JSON object expected, found {document.RootElement.ValueKind}");
+            return read(new StateJson(document.RootElement));
+        }
+    }
+
+    public string String(string name) =>
+        _root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : throw Missing(name, "a string");
+
+    public ulong HexUInt64(string name) =>
+        ulong.TryParse(String(name), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var value)
+            ? value : throw new StateFileException($"'{name}' must be up to 16 hex digits");
+
+    public byte[] Hex(string name)
+    {
+        var text = String(name);
+        return text.Length % 2 == 0 && text.All(char.IsAsciiHexDigit) ? Convert.FromHexString(text) : throw new StateFileException($"'{name}' must be hex octets");
+    }
+
+    public DateTimeOffset Timestamp(string name) =>
+        DateTimeOffset.TryParse(String(name), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var value)
+            ? value : throw new StateFileException($"'{name}' must be an ISO 8601 time");
+
+    /// <summary>A non-negative duration in seconds, at most a year (a lease is seconds to minutes).</summary>
+    public TimeSpan Seconds(string name)
+    {
+        if (!_root.TryGetProperty(name, out var v) || v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out var seconds))
+            throw Missing(name, "a number");
+        return seconds is >= 0 and <= 365 * 86400 ? TimeSpan.FromSeconds(seconds) : throw new StateFileException($"'{name}' must be 0 to one year in seconds, not {seconds}");
+    }
+
+    private static StateFileException Missing(string name, string kind) => new($"'{name}' must be {kind}");
 }
