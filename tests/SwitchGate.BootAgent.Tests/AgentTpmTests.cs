@@ -42,6 +42,35 @@ public sealed class AgentTpmTests : IClassFixture<AgentTpmTests.TpmFixture>, IDi
         return await new AgentTpm(tpm, _state).EnrolAsync(new EnrolRequest(Identity, 1, 3, DateTimeOffset.UtcNow));
     }
 
+    [Fact]
+    public async Task One_exchange_creates_the_SRK_once_and_leaves_nothing_loaded()
+    {
+        await BootAndEnrolAsync();
+        var counting = new CommandCounter(await SwitchGate.Tpm.Transport.SwtpmTransport.ConnectAsync("127.0.0.1", _swtpm.Port));
+        using var tpm = new Tpm2(counting);
+        await new AgentTpm(tpm, _state).ProduceEvidenceAsync(7, new byte[32], MeasuredLaunch.Selection.ToBytes(), Identity.CleanMac);
+        Assert.Equal(1, counting.Count(CreatePrimary));
+        await AssertNoTransientObjectsAsync(tpm);
+    }
+
+    private const uint CreatePrimary = 0x0000_0131; // TPM_CC_CreatePrimary (Part 2, §6.5.2)
+
+    /// <summary>Counts the commands sent, by command code (header octets 6-9).</summary>
+    private sealed class CommandCounter(SwitchGate.Tpm.Transport.ITpmTransport inner) : SwitchGate.Tpm.Transport.ITpmTransport
+    {
+        private readonly List<uint> _codes = [];
+
+        public int Count(uint code) => _codes.Count(c => c == code);
+
+        public Task<byte[]> SendAsync(ReadOnlyMemory<byte> command, CancellationToken cancellationToken = default)
+        {
+            _codes.Add(System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(command.Span[6..10]));
+            return inner.SendAsync(command, cancellationToken);
+        }
+
+        public void Dispose() => inner.Dispose();
+    }
+
     private async Task<T> WithTpm<T>(Func<Tpm2, AgentTpm, Task<T>> body)
     {
         using var tpm = await _swtpm.Endpoint().ConnectAsync();

@@ -155,8 +155,13 @@ public sealed class AgentTpm(Tpm2 tpm, StateDirectory state)
     /// </summary>
     public async Task<byte[]> UnsealSecretAsync(CancellationToken ct = default)
     {
-        var sealedSecret = state.LoadSealedSecret();
         await using var srk = await CreateSrkAsync(ct).ConfigureAwait(false);
+        return await UnsealSecretAsync(srk, ct).ConfigureAwait(false);
+    }
+
+    private async Task<byte[]> UnsealSecretAsync(TransientObject srk, CancellationToken ct)
+    {
+        var sealedSecret = state.LoadSealedSecret();
         try
         {
             return await tpm.UnsealWithPcrPolicyAsync(srk.Handle, sealedSecret, MeasuredLaunch.Selection, ct).ConfigureAwait(false);
@@ -176,12 +181,14 @@ public sealed class AgentTpm(Tpm2 tpm, StateDirectory state)
         CancellationToken ct = default)
     {
         var quoteSelection = ParseSelection(pcrSelection);
-        var secret = await UnsealSecretAsync(ct).ConfigureAwait(false);
+        // One SRK for the whole exchange: recreating the primary (an ECC key generation in the TPM) for the unseal and
+        // again for the AK would double the slowest command of the step.
+        await using var srk = await CreateSrkAsync(ct).ConfigureAwait(false);
+        var secret = await UnsealSecretAsync(srk, ct).ConfigureAwait(false);
         try
         {
             var ak = state.LoadAk();
             QuoteResult quote;
-            await using (var srk = await CreateSrkAsync(ct).ConfigureAwait(false))
             await using (var loaded = await tpm.LoadAsync(srk.Handle, ak, ct: ct).ConfigureAwait(false))
             {
                 quote = await tpm.QuoteAsync(loaded.Handle, nonce, quoteSelection, ct: ct).ConfigureAwait(false);
