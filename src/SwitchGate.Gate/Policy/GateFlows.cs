@@ -88,7 +88,7 @@ public static class GateFlows
         Match.Of(Oxm.InPort(port), Oxm.EthType(AttestationFrame.EtherType)),
         [new InstructionMeter(port), new InstructionApplyActions([new ActionOutput(OfpPort.Controller, OfpControllerMaxLen.NoBuffer)])]);
 
-    /// <summary>eth_type=0x88B5 from any other port → drop: an attestation frame is never forwarded (SYSTEM.md "Attestation exchange").</summary>
+    /// <summary>eth_type=0x88B5 from any other port → drop: an attestation frame is never forwarded (docs/architecture.md "The attestation exchange").</summary>
     public static FlowMod AttestationDropOther() => Add(
         Cookie(CookieKind.Base), PriorityAttestationOther, Match.Of(Oxm.EthType(AttestationFrame.EtherType)), []);
 

@@ -14,8 +14,8 @@ namespace SwitchGate.Gate.Policy;
 /// <summary>
 /// The attestation gate as pure policy (Faucet's valve style): enrolments, admissions and <c>now</c> in;
 /// flow-mods, PACKET_OUTs, barrier-confirmed batches and audit entries out (<see cref="GateOutput"/>). It
-/// implements the controller state machine of docs/protocol.md §7.2 and the checks of SYSTEM.md
-/// "Attestation exchange"; docs/gate.md describes it as implemented. No I/O, no clock, no locks: the caller
+/// implements the controller state machine of docs/protocol.md §7.2 and the admission conditions of docs/architecture.md
+/// ("The attestation exchange"); docs/gate.md describes it as implemented. No I/O, no clock, no locks: the caller
 /// (<see cref="GateService"/>) serialises calls and performs the output. The only impurity is the CSPRNG
 /// for session ids and nonces, which must be unpredictable.
 /// </summary>
@@ -406,7 +406,7 @@ public sealed class GatePolicy : IDisposable
     }
 
     /// <summary>
-    /// The checks of SYSTEM.md "Attestation exchange" in the order of docs/protocol.md §7.2; null when all pass.
+    /// The admission conditions of docs/architecture.md in the order of docs/protocol.md §7.2; null when all pass.
     /// <paramref name="clock"/> is set once the quote is authenticated (signed by the AK, magic and type right).
     /// </summary>
     /// <paramref name="authenticated"/>: the quote is signed by the enrolled AK over the outstanding nonce and its
