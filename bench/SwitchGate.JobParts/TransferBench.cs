@@ -11,7 +11,7 @@ namespace SwitchGate.JobParts;
 
 /// <summary>
 /// `sg-jobparts transfer`: the second image's download as switchgate-host does it (<see cref="JobClient.DownloadAsync"/>:
-/// streamed to disk with 1 MiB buffers, then size and SHA-256 checked) against curl, for the same file, from the same
+/// streamed to disk with 1 MiB buffers, SHA-256 computed as the bytes arrive, size and digest checked) against curl, for the same file, from the same
 /// server, between the same namespaces: bs1 serves, prod fetches, through OVS with the gate (bs1 enrolled and kept
 /// admitted by `switchgate-agent attest --stay`). Two servers, each serving the file under the path the job API uses
 /// (<c>jobs/ID/second/state</c>), so the client is the only difference: busybox httpd (sendfile) and python3's
@@ -74,7 +74,7 @@ internal static partial class TransferBench
 
             Console.WriteLine($"== transfer: {size} B ({sizeMib} MiB) prod ({client}) <- bs1 ({server}) through OVS with the gate, {rounds} rounds, "
                 + $"{DateTime.UtcNow:yyyy-MM-ddTHH:mmZ}, load average {Stat.LoadAverage()}");
-            Console.WriteLine("clients: switchgate = JobClient.DownloadAsync in `sg-jobparts fetch` (HttpClient, 1 MiB buffers, then size + SHA-256 check);"
+            Console.WriteLine("clients: switchgate = JobClient.DownloadAsync in `sg-jobparts fetch` (HttpClient, 1 MiB buffers, SHA-256 while receiving, size + digest checked);"
                 + " curl = `curl -o FILE` (time_total); curl+sha256sum = curl's time + `sha256sum FILE`'s wall time");
 
             async Task<double> Ours(string url)

@@ -311,18 +311,28 @@ public static class AgentCommands
     /// </summary>
     internal static async Task RebootAsync(TpmEndpoint endpoint, StateDirectory state, NodeIdentity identity, string iface, ILogger log, CancellationToken ct)
     {
+        // Each part is timed for the boot job benchmark (docs/BENCHMARKS.md "Boot jobs (issue 9)").
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await endpoint.PowerCycleAsync(ct);
+        var powerCycle = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        TimeSpan launch;
         using (var tpm = await endpoint.ConnectAsync(ct))
         {
             await MeasuredLaunch.RunAsync(tpm, ct: ct);
+            launch = System.Diagnostics.Stopwatch.GetElapsedTime(started) - powerCycle;
             await LogPcrsAsync(tpm, log, ct);
         }
 
         // After a reboot the agent must start from HELLO(0) (docs/protocol.md §7.1).
         state.SaveAdmission(null);
+        var macStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         await NicAddress.SetAsync(iface, identity.CleanMac, ct);
-        log.LogInformation("rebooted mac={Mac}", EnrolmentRecord.Format(identity.CleanMac));
+        var mac = System.Diagnostics.Stopwatch.GetElapsedTime(macStarted);
+        log.LogInformation("rebooted mac={Mac} power_cycle_ms={PowerCycle} launch_ms={Launch} mac_ms={MacChange}", EnrolmentRecord.Format(identity.CleanMac),
+            Ms(powerCycle), Ms(launch), Ms(mac));
     }
+
+    private static string Ms(TimeSpan t) => t.TotalMilliseconds.ToString("F1", CultureInfo.InvariantCulture);
 
     private static Command ServeCommand()
     {

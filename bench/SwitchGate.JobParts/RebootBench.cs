@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using SwitchGate.Topology;
+
+namespace SwitchGate.JobParts;
+
+/// <summary>
+/// `sg-jobparts reboot`: the emulated reboot of a boot job's hand-back, broken down, on the rack (topology/rack.yaml,
+/// the gate, bs1 enrolled, swtpm in its namespace). Per cycle: <c>switchgate-agent depart</c> (untimed: it only makes
+/// the node dirty), <c>reboot</c> — the same <c>AgentCommands.RebootAsync</c> the job service runs — whose
+/// <c>rebooted</c> line times the TPM power cycle (Shutdown, swtpm INIT, Startup), the measured launch and the MAC
+/// change, then <c>attest --once</c>, whose <c>exchange … kind=admit</c> line times HELLO(0) → admitting VERDICT and
+/// the TPM's share. The rack stops every process by pid and deletes its namespaces and bridge at the end.
+/// </summary>
+internal static partial class RebootBench
+{
+    [GeneratedRegex(@"rebooted mac=\S+ power_cycle_ms=([0-9.]+) launch_ms=([0-9.]+) mac_ms=([0-9.]+)")]
+    private static partial Regex RebootedLine();
+
+    [GeneratedRegex(@"exchange session=\S+ kind=admit total_ms=([0-9.]+) tpm_ms=([0-9.]+)")]
+    private static partial Regex AdmitLine();
+
+    private static readonly string[] Columns = ["power-cycle", "launch", "mac", "reboot", "attest", "attest-tpm"];
+
+    public static async Task<int> RunAsync(string[] args, CancellationToken ct)
+    {
+        var o = Args.Parse(args, "--cli-dll", "--runs", "--topology");
+        var cliDll = o.GetValueOrDefault("--cli-dll") is { } c && File.Exists(c) ? Path.GetFullPath(c)
+            : throw new ArgumentException("--cli-dll must name the built switchgate.dll");
+        var agentDll = Path.Combine(Path.GetDirectoryName(cliDll)!, "switchgate-agent.dll");
+        var runs = Args.Int(o, "--runs", 5);
+        var topologyFile = o.GetValueOrDefault("--topology") ?? "topology/rack.yaml";
+        var work = Directory.CreateTempSubdirectory("sg-jobparts-").FullName;
+        var enrolments = Directory.CreateDirectory(Path.Combine(work, "enrolments")).FullName;
+        ControllerProcess? controller = null;
+        RunningTopology? topology = null;
+        Rack? rack = null;
+        try
+        {
+            controller = await ControllerProcess.StartAsync(ControllerProcess.DotnetCommand(cliDll), 0,
+                ["--enrolments", enrolments, "--audit-log", Path.Combine(work, "audit.jsonl"), "--lease", "10", "--enrolment-poll", "0.5"], cancel: ct);
+            var spec = TopologyLoader.LoadFile(topologyFile);
+            topology = await TopologyRunner.UpAsync(spec, new TopologyRunOptions { ControllerPort = controller.Port }, ct);
+            rack = await Rack.StartAsync(topology, new RackOptions { AgentCommand = ["dotnet", agentDll] }, ct);
+            await controller.WaitForSwitchReadyAsync(spec.Switches[0].DatapathId, TimeSpan.FromSeconds(30), cancel: ct);
+            var bs1 = rack.BootServer("bs1");
+            await bs1.EnrolAsync(enrolments, ct);
+            await AttestAsync(bs1, ct); // the gate may take up to 0.5 s to load the record: not measured
+
+            Console.WriteLine($"== emulated reboot of the hand-back: bs1 on {topologyFile} through OVS with the gate, {runs} cycles, "
+                + $"{DateTime.UtcNow:yyyy-MM-ddTHH:mmZ}, load average {Stat.LoadAverage()}");
+            Console.WriteLine("run " + string.Concat(Columns.Select(c => c.PadLeft(12))) + "  load1   (milliseconds)");
+            var rows = new List<double[]>();
+            for (var run = 1; run <= runs; run++)
+            {
+                var depart = await bs1.RunAgentAsync(["depart"], cancel: ct);
+                if (!depart.Succeeded || await bs1.CurrentMacAsync(ct) != bs1.DirtyMac)
+                    throw new InvalidOperationException($"depart failed:\n{depart}");
+                var reboot = await bs1.RunAgentAsync(["reboot"], cancel: ct);
+                var r = RebootedLine().Match(reboot.Output);
+                if (!reboot.Succeeded || !r.Success)
+                    throw new InvalidOperationException($"reboot failed or gave no timed line:\n{reboot}");
+                var (attest, tpm) = await AttestAsync(bs1, ct);
+                var row = new[] { D(r.Groups[1]), D(r.Groups[2]), D(r.Groups[3]), D(r.Groups[1]) + D(r.Groups[2]) + D(r.Groups[3]), attest, tpm };
+                rows.Add(row);
+                Console.WriteLine($"{run,3} " + string.Concat(row.Select(v => v.ToString("F1", CultureInfo.InvariantCulture).PadLeft(12)))
+                    + $"  {Stat.LoadAverage().Split(' ')[0]}");
+            }
+            for (var i = 0; i < Columns.Length; i++)
+                Console.WriteLine($"{Columns[i],-11} ms: {Stat.Summary(rows.Select(row => row[i]).ToList(), "F1")}");
+            var medians = Columns.Select((name, i) => name.Replace("-", "_", StringComparison.Ordinal) + "_ms_median="
+                + Stat.Median(rows.Select(row => row[i]).ToList()).ToString("F1", CultureInfo.InvariantCulture));
+            Console.WriteLine($"RESULT runs={runs} " + string.Join(' ', medians));
+            Console.WriteLine($"end: load average {Stat.LoadAverage()}");
+            return 0;
+        }
+        finally
+        {
+            if (rack is not null) await rack.DisposeAsync();
+            else if (topology is not null) await topology.DisposeAsync();
+            if (controller is not null) await controller.DisposeAsync();
+            try { Directory.Delete(work, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    /// <summary><c>attest --once</c> until admitted (retried while the gate has not loaded the record yet); HELLO → VERDICT and TPM ms.</summary>
+    private static async Task<(double Total, double Tpm)> AttestAsync(BootServer bs1, CancellationToken ct)
+    {
+        AgentResult? last = null;
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            last = await bs1.RunAgentAsync(["attest", "--once", "--timeout", "20"], cancel: ct);
+            var m = AdmitLine().Match(last.Output);
+            if (last.Succeeded && m.Success)
+                return (D(m.Groups[1]), D(m.Groups[2]));
+            await Task.Delay(500, ct);
+        }
+        throw new InvalidOperationException($"bs1 was not admitted:\n{last}");
+    }
+
+    private static double D(Group g) => double.Parse(g.Value, CultureInfo.InvariantCulture);
+}
