@@ -174,7 +174,7 @@ public static class AgentCommands
         {
             if (parse.GetValue(stay))
             {
-                return StayAsync(parse);
+                return StayAsync(parse, ct);
             }
 
             return Guard(parse, async log =>
@@ -197,7 +197,7 @@ public static class AgentCommands
         return command;
     }
 
-    private static async Task<int> StayAsync(ParseResult parse)
+    private static async Task<int> StayAsync(ParseResult parse, CancellationToken ct)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -230,7 +230,9 @@ public static class AgentCommands
             sp.GetRequiredService<IHostApplicationLifetime>(),
             sp.GetRequiredService<ILogger<AttestService>>()));
         using var host = builder.Build();
-        await host.RunAsync();
+        // The command line's SIGTERM handler cancels ct and waits for the command to finish before any other handler
+        // (the host's console lifetime) runs: the host must stop on ct itself.
+        await host.RunAsync(ct);
         return result.ExitCode;
     }
 
