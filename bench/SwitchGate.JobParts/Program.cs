@@ -8,6 +8,7 @@ using SwitchGate.JobParts;
 //             namespaces (prod <- bs1 through the gate), alternating, medians;
 //   qemu      the QEMU steps of a job with the real driver: start, boot to marker, unplug, save, stop, resume;
 //   reboot    the emulated reboot broken down: TPM power cycle, measured launch, MAC change, attestation;
+//   jobreboot the same breakdown inside real boot jobs (the job service's log, warm);
 //   fetch     (internal) one JobClient download, run by `transfer` inside prod's namespace.
 // SIGINT/SIGTERM cancel the run; everything started is stopped by pid and the rack torn down on the way out.
 using var cancel = new CancellationTokenSource();
@@ -23,6 +24,7 @@ const string usage =
     "usage: sg-jobparts transfer --cli-dll PATH [--size-mib 256] [--rounds 5] [--topology topology/rack.yaml]\n" +
     "       sg-jobparts qemu [--runs 5]\n" +
     "       sg-jobparts reboot --cli-dll PATH [--runs 5] [--topology topology/rack.yaml]\n" +
+    "       sg-jobparts jobreboot --cli-dll PATH [--runs 5] [--topology topology/rack.yaml]\n" +
     "       sg-jobparts fetch --url BASE --bind ADDR --size N --sha256 HEX --out FILE";
 try
 {
@@ -31,6 +33,7 @@ try
         "transfer" => await TransferBench.RunAsync(args[1..], cancel.Token),
         "qemu" => await QemuBench.RunAsync(args[1..], cancel.Token),
         "reboot" => await RebootBench.RunAsync(args[1..], cancel.Token),
+        "jobreboot" => await RebootBench.RunJobsAsync(args[1..], cancel.Token),
         "fetch" => await TransferBench.FetchAsync(args[1..], cancel.Token),
         _ => throw new ArgumentException("no mode given"),
     };

@@ -83,6 +83,82 @@ internal static partial class RebootBench
         }
     }
 
+    [GeneratedRegex(@"step=(RebootStep|AttestStep) took_ms=(\d+) outcome=ok")]
+    private static partial Regex StepLine();
+
+    /// <summary>
+    /// `sg-jobparts jobreboot`: the same breakdown inside real boot jobs, warm: <c>switchgate-agent serve</c> in bs1 and
+    /// RUNS jobs of the test guest submitted by <c>switchgate-host</c> from prod (no resume); from the agent's log, per job,
+    /// its <c>rebooted</c> line and the <c>took_ms</c> of the Rebooting and Attesting steps.
+    /// </summary>
+    public static async Task<int> RunJobsAsync(string[] args, CancellationToken ct)
+    {
+        var o = Args.Parse(args, "--cli-dll", "--runs", "--topology");
+        var cliDll = o.GetValueOrDefault("--cli-dll") is { } c && File.Exists(c) ? Path.GetFullPath(c)
+            : throw new ArgumentException("--cli-dll must name the built switchgate.dll");
+        var agentDll = Path.Combine(Path.GetDirectoryName(cliDll)!, "switchgate-agent.dll");
+        var hostDll = Path.Combine(Path.GetDirectoryName(cliDll)!, "switchgate-host.dll");
+        var runs = Args.Int(o, "--runs", 5);
+        var topologyFile = o.GetValueOrDefault("--topology") ?? "topology/rack.yaml";
+        var guest = await SwitchGate.Hypervisor.TestGuest.LocateAsync(ct);
+        var work = Directory.CreateTempSubdirectory("sg-jobparts-").FullName;
+        var enrolments = Directory.CreateDirectory(Path.Combine(work, "enrolments")).FullName;
+        ControllerProcess? controller = null;
+        RunningTopology? topology = null;
+        Rack? rack = null;
+        try
+        {
+            controller = await ControllerProcess.StartAsync(ControllerProcess.DotnetCommand(cliDll), 0,
+                ["--enrolments", enrolments, "--audit-log", Path.Combine(work, "audit.jsonl"), "--lease", "10", "--enrolment-poll", "0.5"], cancel: ct);
+            var spec = TopologyLoader.LoadFile(topologyFile);
+            topology = await TopologyRunner.UpAsync(spec, new TopologyRunOptions { ControllerPort = controller.Port }, ct);
+            rack = await Rack.StartAsync(topology, new RackOptions { AgentCommand = ["dotnet", agentDll] }, ct);
+            await controller.WaitForSwitchReadyAsync(spec.Switches[0].DatapathId, TimeSpan.FromSeconds(30), cancel: ct);
+            var bs1 = rack.BootServer("bs1");
+            await bs1.EnrolAsync(enrolments, ct);
+            var api = $"{bs1.Host.Address}:8470";
+            var agent = topology.StartInHost("bs1", ["dotnet", agentDll, "serve", "--listen", api, .. bs1.CommonArguments]);
+            await agent.WaitForLineAsync(new Regex("admitted session="), TimeSpan.FromSeconds(60), cancel: ct);
+            Console.WriteLine($"== emulated reboot inside boot jobs (switchgate-agent serve, warm): {runs} jobs, {DateTime.UtcNow:yyyy-MM-ddTHH:mmZ}, "
+                + $"load average {Stat.LoadAverage()}");
+            Console.WriteLine("job  power-cycle      launch         mac  Rebooting step  Attesting step  load1   (milliseconds)");
+            var rows = new List<double[]>();
+            for (var run = 1; run <= runs; run++)
+            {
+                var from = agent.Lines.Count;
+                var host = topology.StartInHost("prod", ["dotnet", hostDll, "--server", $"http://{api}/", "--bind", spec.Host("prod").Address.ToString(),
+                    "--timeout", "600", "submit", "--kernel", guest.KernelPath, "--initrd", guest.InitrdPath, "--cmdline", guest.KernelCommandLine,
+                    "--memory", SwitchGate.Hypervisor.TestGuest.DefaultMemoryMiB.ToString(CultureInfo.InvariantCulture), "--deadline", "120",
+                    "--work", Path.Combine(work, $"prod-{run}"), "--no-resume"]);
+                await host.WaitForExitAsync(TimeSpan.FromMinutes(10), ct);
+                await host.StopAsync("KILL"); // exited: this only waits until its output is read
+                if (host.ExitCode != 0)
+                    throw new InvalidOperationException($"job {run}: switchgate-host exit {host.ExitCode}\n{string.Join('\n', host.Lines.TakeLast(10))}");
+                var lines = agent.Lines.Skip(from).ToList();
+                var r = lines.Select(l => RebootedLine().Match(l)).LastOrDefault(m => m.Success)
+                    ?? throw new InvalidOperationException($"job {run}: no rebooted line in the agent's log");
+                var steps = lines.Select(l => StepLine().Match(l)).Where(m => m.Success).ToDictionary(m => m.Groups[1].Value, m => D(m.Groups[2]));
+                var row = new[] { D(r.Groups[1]), D(r.Groups[2]), D(r.Groups[3]), steps["RebootStep"], steps["AttestStep"] };
+                rows.Add(row);
+                Console.WriteLine($"{run,3} " + string.Concat(row.Select(v => v.ToString("F1", CultureInfo.InvariantCulture).PadLeft(12)))
+                    + $"  {Stat.LoadAverage().Split(' ')[0]}");
+            }
+            string[] names = ["power-cycle", "launch", "mac", "Rebooting", "Attesting"];
+            for (var i = 0; i < names.Length; i++)
+                Console.WriteLine($"{names[i],-11} ms: {Stat.Summary(rows.Select(row => row[i]).ToList(), "F1")}");
+            Console.WriteLine($"end: load average {Stat.LoadAverage()}");
+            await agent.StopAsync();
+            return 0;
+        }
+        finally
+        {
+            if (rack is not null) await rack.DisposeAsync();
+            else if (topology is not null) await topology.DisposeAsync();
+            if (controller is not null) await controller.DisposeAsync();
+            try { Directory.Delete(work, recursive: true); } catch (IOException) { }
+        }
+    }
+
     /// <summary><c>attest --once</c> until admitted (retried while the gate has not loaded the record yet); HELLO → VERDICT and TPM ms.</summary>
     private static async Task<(double Total, double Tpm)> AttestAsync(BootServer bs1, CancellationToken ct)
     {
