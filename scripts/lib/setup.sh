@@ -6,10 +6,12 @@ set -euo pipefail
 SG_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export SG_ROOT
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# The dashboard test drives the system chromium (Debian package); Playwright must never fetch a browser of its own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
 SG_APT_PACKAGES=(openvswitch-switch openvswitch-testcontroller swtpm swtpm-tools tpm2-tools
   tshark iproute2 iputils-ping libpcap0.8 procps ethtool afl++
-  qemu-system-x86 qemu-utils cpio busybox-static curl)
+  qemu-system-x86 qemu-utils cpio busybox-static curl chromium)
 
 sg_log() { printf '[switchgate] %s\n' "$*" >&2; }
 
