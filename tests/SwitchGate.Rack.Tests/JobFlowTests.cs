@@ -101,8 +101,8 @@ public sealed class JobFlowTests
     }
 
     /// <summary>
-    /// SIGKILL of the agent while the guest boots (its QEMU is orphaned) and again in the hand-back (after the reboot,
-    /// while it attests): each restart resumes from the record — the orphan is stopped by its pid and the guest booted
+    /// SIGKILL of the agent while the guest boots (its QEMU is orphaned) and again in the hand-back (in its reboot, held
+    /// there by a frozen swtpm): each restart resumes from the record — the orphan is stopped by its pid and the guest booted
     /// again; the hand-back attests afresh — and the job completes. Nothing is admitted for bs1 after the second kill
     /// until the restarted agent has attested.
     /// </summary>
@@ -119,8 +119,20 @@ public sealed class JobFlowTests
 
         await jobs.StartAgentAsync(waitAdmitted: false);
         await jobs.Agent!.WaitForLineAsync(new Regex("stopping stale guest"), TimeSpan.FromSeconds(60));
-        await jobs.WaitForRecordAsync(id, r => r.State is JobState.Rebooting or JobState.Attesting, Patience, "to be handed back");
-        await jobs.KillAgentAsync();
+        await jobs.Agent!.WaitForLineAsync(new Regex($"job id={id} guest pid="), TimeSpan.FromSeconds(60));
+        // The hand-back's reboot and attestation take well under a second: hold the job there by freezing swtpm (the
+        // reboot's first TPM command then waits), rather than hoping a poll sees the short window.
+        var swtpm = jobs.Server.Swtpm!;
+        await swtpm.SignalAsync("STOP");
+        try
+        {
+            await jobs.WaitForStateAsync(id, JobState.Rebooting);
+            await jobs.KillAgentAsync();
+        }
+        finally
+        {
+            await swtpm.SignalAsync("CONT");
+        }
         var killed = DateTimeOffset.UtcNow;
 
         await jobs.StartAgentAsync(waitAdmitted: false);
