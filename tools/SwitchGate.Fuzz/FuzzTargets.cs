@@ -40,6 +40,12 @@ public static class FuzzTargets
             ["SwitchGate.Attestation.dll"], Enrolment),
         new("topology", "TopologyLoader.Load (a topology YAML file)",
             ["SwitchGate.Topology.dll"], Topology),
+        new("job-file", "JobCodec.ParseJob (job.json, uploaded by a production host); accepted input must write and parse back equal",
+            ["SwitchGate.Jobs.dll"], JobFile),
+        new("job-manifest", "JobCodec.ParseManifest (the second image's manifest.json, written in the dirty phase); round trip as above",
+            ["SwitchGate.Jobs.dll"], JobManifest),
+        new("job-record", "JobCodec.ParseRecord (record.json, rewritable in the dirty phase); round trip as above",
+            ["SwitchGate.Jobs.dll"], JobRecordFile),
         new("qmp", "QmpLineReader + QmpCodec.Decode over a QMP byte stream (what QEMU, running an untrusted guest, sends)",
             ["SwitchGate.Hypervisor.dll"], Qmp),
     ];
@@ -160,6 +166,46 @@ public static class FuzzTargets
         if (!signature.ToBytes().AsSpan().SequenceEqual(input))
         {
             throw new FuzzPropertyException("TPMT_SIGNATURE accepted but does not marshal back to the same bytes");
+        }
+    }
+
+    private static void JobFile(byte[] input)
+    {
+        try
+        {
+            var job = Jobs.Codec.JobCodec.ParseJob(input);
+            if (Jobs.Codec.JobCodec.ParseJob(Jobs.Codec.JobCodec.Write(job)) != job)
+                throw new FuzzPropertyException("an accepted job file does not parse back equal after writing");
+        }
+        catch (Jobs.Codec.JobFormatException)
+        {
+        }
+    }
+
+    private static void JobManifest(byte[] input)
+    {
+        try
+        {
+            var manifest = Jobs.Codec.JobCodec.ParseManifest(input);
+            if (Jobs.Codec.JobCodec.ParseManifest(Jobs.Codec.JobCodec.Write(manifest)) != manifest)
+                throw new FuzzPropertyException("an accepted manifest does not parse back equal after writing");
+        }
+        catch (Jobs.Codec.JobFormatException)
+        {
+        }
+    }
+
+    private static void JobRecordFile(byte[] input)
+    {
+        try
+        {
+            var record = Jobs.Codec.JobCodec.ParseRecord(input);
+            var back = Jobs.Codec.JobCodec.ParseRecord(Jobs.Codec.JobCodec.Write(record));
+            if (back with { Phases = record.Phases } != record || !back.Phases.SequenceEqual(record.Phases))
+                throw new FuzzPropertyException("an accepted record does not parse back equal after writing");
+        }
+        catch (Jobs.Codec.JobFormatException)
+        {
         }
     }
 

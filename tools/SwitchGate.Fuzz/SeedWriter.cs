@@ -90,6 +90,21 @@ public static class SeedWriter
         Put(directory, "topology", "minimal", Encoding.UTF8.GetBytes(
             "name: t\nswitches:\n  - name: s1\n    dpid: \"1\"\nhosts:\n  - name: h1\n    role: host\n    mac: \"02:00:00:00:00:01\"\n    ip: 10.0.0.1/24\nlinks:\n  - { host: h1, switch: s1, port: 1 }\n"));
         QmpSeeds(directory);
+        JobSeeds(directory);
+    }
+
+    private static void JobSeeds(string directory)
+    {
+        var digest = new Jobs.Model.FileDigest(8247232, new string('a', 64));
+        Put(directory, "job-file", "job", Jobs.Codec.JobCodec.Write(new Jobs.Model.BootJob(digest, digest with { Size = 1028403 }, null,
+            "console=ttyS0 quiet", 128, "SWITCHGATE-GUEST-BOOTED", TimeSpan.FromSeconds(120))));
+        Put(directory, "job-manifest", "manifest", Jobs.Codec.JobCodec.Write(new Jobs.Model.SecondImage("j1-0a1b2c3d", digest with { Size = 63427792 }, null,
+            digest.Sha256, digest.Sha256, "console=ttyS0 quiet", 128, "SWITCHGATE-GUEST-BOOTED", "tcg",
+            new DateTimeOffset(2026, 12, 4, 16, 0, 0, TimeSpan.Zero), "counter=1 pci=5")));
+        var at = new DateTimeOffset(2026, 12, 4, 16, 0, 0, TimeSpan.Zero);
+        Put(directory, "job-record", "record", Jobs.Codec.JobCodec.Write(new Jobs.Model.JobRecord("j1-0a1b2c3d", "10.0.0.100", 1, Jobs.Model.JobState.Rebooting,
+            TimeSpan.FromSeconds(120), 1, "the guest did not print 'X' within 120 s", null,
+            [new(Jobs.Model.JobState.Receiving, at), new(Jobs.Model.JobState.Queued, at.AddSeconds(1)), new(Jobs.Model.JobState.Rebooting, at.AddSeconds(9))])));
     }
 
     private static void QmpSeeds(string directory)

@@ -120,8 +120,8 @@ public static class JobCodec
             o.Enum<JobState>("state"),
             TimeSpan.FromSeconds(o.Integer("deadline_seconds", (long)JobLimits.MinDeadline.TotalSeconds, (long)JobLimits.MaxDeadline.TotalSeconds)),
             (int)o.Integer("boot_attempts", 0, JobLimits.MaxBootAttempts + 1),
-            o.OptionalString("failure", JobLimits.FailureBytes + 8, printableAscii: false),
-            o.OptionalString("last_error", JobLimits.FailureBytes + 8, printableAscii: false),
+            o.OptionalString("failure", JobLimits.FailureBytes, printableAscii: false),
+            o.OptionalString("last_error", JobLimits.FailureBytes, printableAscii: false),
             o.Array("phases", JobLimits.MaxPhases).Select(p =>
             {
                 var entry = new PhaseEntry(p.Enum<JobState>("state"), p.Time("at"));
@@ -205,7 +205,22 @@ public static class JobCodec
         w.WriteNumber("deadline_seconds", (long)job.Deadline.TotalSeconds);
     });
 
-    private static string Clip(string text, int max) => text.Length <= max ? text : text[..max];
+    /// <summary>At most <paramref name="maxBytes"/> UTF-8 bytes of <paramref name="text"/>, cut between characters.</summary>
+    private static string Clip(string text, int maxBytes)
+    {
+        if (System.Text.Encoding.UTF8.GetByteCount(text) <= maxBytes)
+            return text;
+        var end = 0;
+        var bytes = 0;
+        foreach (var rune in text.EnumerateRunes())
+        {
+            if (bytes + rune.Utf8SequenceLength > maxBytes)
+                break;
+            bytes += rune.Utf8SequenceLength;
+            end += rune.Utf16SequenceLength;
+        }
+        return text[..end];
+    }
 
     private static byte[] Json(Action<Utf8JsonWriter> body)
     {
