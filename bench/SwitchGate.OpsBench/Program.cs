@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using SwitchGate.Attestation;
+using SwitchGate.Gate.Audit;
+using SwitchGate.Gate.Policy;
+using SwitchGate.Operations.Store;
+
+// sg-opsbench: figures of issue 10 ("Performance"), docs/BENCHMARKS.md "Operations: API and store".
+//   store  --work DIR [--duration S] [--inflight N] [--rounds R]
+//          the real OperationsStore (WAL, synchronous=FULL, ordered writer, group commit), alternated per round:
+//            grouped: one producer keeping N writes of one record in flight (the gate's many sessions)
+//            serial:  one producer awaiting each write (one record per transaction)
+//            jsonl:   the JSON-lines AuditLog with fsync per entry (the peer the store replaced)
+//   api    --url URL --token T [--duration S] [--path P]
+//          one client GETting P back to back; latency of each request (connection kept alive).
+var args_ = args.ToList();
+if (args_.Count == 0) return Usage();
+string Opt(string name, string fallback) { var i = args_.IndexOf(name); return i >= 0 && i + 1 < args_.Count ? args_[i + 1] : fallback; }
+double Num(string name, double fallback) => double.Parse(Opt(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+var duration = TimeSpan.FromSeconds(Num("--duration", 5));
+
+switch (args_[0])
+{
+    case "store":
+    {
+        var work = Opt("--work", "");
+        if (!Directory.Exists(work)) { Console.Error.WriteLine("store: --work DIR must exist"); return 2; }
+        var inflight = (int)Num("--inflight", 64);
+        var rounds = (int)Num("--rounds", 2);
+        Console.WriteLine($"store: {duration.TotalSeconds} s per run, grouped with {inflight} in flight; load average {LoadAverage()}");
+        for (var round = 1; round <= rounds; round++)
+        {
+            foreach (var mode in new[] { "grouped", "serial", "jsonl" })
+            {
+                var path = Path.Combine(work, $"{mode}-{round}");
+                var r = mode == "jsonl" ? RunJsonl(path + ".jsonl", duration) : await RunStore(path + ".db", duration, mode == "grouped" ? inflight : 1);
+                Console.WriteLine($"round {round} {mode,-7}: {r}; load average {LoadAverage()}");
+            }
+        }
+        return 0;
+    }
+    case "api":
+    {
+        var url = Opt("--url", "http://127.0.0.1:6680");
+        var token = Opt("--token", "");
+        var path = Opt("--path", "/api/v1/nodes");
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var latencies = new List<double>();
+        long bytes = 0;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < duration)
+        {
+            var t = Stopwatch.GetTimestamp();
+            using var response = await http.GetAsync(path);
+            var body = await response.Content.ReadAsByteArrayAsync();
+            latencies.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+            if (!response.IsSuccessStatusCode) { Console.Error.WriteLine($"api: {path} answered {(int)response.StatusCode}"); return 1; }
+            bytes = body.Length;
+        }
+        Console.WriteLine($"api {path}: {latencies.Count} requests in {clock.Elapsed.TotalSeconds:F1} s, {bytes} bytes each, " +
+                          $"p50 {Percentile(latencies, 50):F2} ms p99 {Percentile(latencies, 99):F2} ms; load average {LoadAverage()}");
+        return 0;
+    }
+    default:
+        return Usage();
+}
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: sg-opsbench store --work DIR [--duration S] [--inflight N] [--rounds R]\n       sg-opsbench api --url URL --token T [--duration S] [--path P]");
+    return 2;
+}
+
+static AuditEntry Entry(long i) => new()
+{
+    Time = DateTimeOffset.UtcNow,
+    Event = "verdict",
+    Node = $"node-{i % 1000:D4}",
+    DatapathId = 1,
+    Port = (uint)(i % 48),
+    Session = (ulong)i,
+    Verdict = VerdictKind.Admitted,
+    Reason = ReasonCode.Admitted,
+    LeaseSeconds = 60,
+};
+
+static async Task<string> RunStore(string path, TimeSpan duration, int inflight)
+{
+    OperationsStore.Create(path);
+    await using var store = OperationsStore.Open(path);
+    var commitSeconds = new List<double>();
+    store.CommitTimed += s => { lock (commitSeconds) commitSeconds.Add(s * 1000); };
+    var ackMs = new List<double>();
+    long next = 0;
+    var clock = Stopwatch.StartNew();
+    async Task Producer()
+    {
+        while (clock.Elapsed < duration)
+        {
+            var t = Stopwatch.GetTimestamp();
+            await store.WriteAsync([Entry(Interlocked.Increment(ref next))]);
+            var ms = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
+            lock (ackMs) ackMs.Add(ms);
+        }
+    }
+    await Task.WhenAll(Enumerable.Range(0, inflight).Select(_ => Task.Run(Producer)));
+    var seconds = clock.Elapsed.TotalSeconds;
+    var (commits, records) = store.WriterStats;
+    List<double> commitsCopy;
+    lock (commitSeconds) commitsCopy = [.. commitSeconds];
+    return $"{records / seconds:F0} records/s, {commits} commits ({(double)records / Math.Max(1, commits):F1} records each), " +
+           $"commit p50 {Percentile(commitsCopy, 50):F2} ms p99 {Percentile(commitsCopy, 99):F2} ms, " +
+           $"write-to-ack p50 {Percentile(ackMs, 50):F2} ms p99 {Percentile(ackMs, 99):F2} ms";
+}
+
+static string RunJsonl(string path, TimeSpan duration)
+{
+    using var log = new AuditLog(path, syncEveryAppend: true);
+    var ms = new List<double>();
+    long i = 0;
+    var clock = Stopwatch.StartNew();
+    while (clock.Elapsed < duration)
+    {
+        var t = Stopwatch.GetTimestamp();
+        log.Append(Entry(++i));
+        ms.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+    }
+    return $"{i / clock.Elapsed.TotalSeconds:F0} records/s, append+fsync p50 {Percentile(ms, 50):F2} ms p99 {Percentile(ms, 99):F2} ms";
+}
+
+static double Percentile(List<double> values, double p)
+{
+    if (values.Count == 0) return double.NaN;
+    var sorted = values.Order().ToArray();
+    return sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p / 100 * sorted.Length) - 1)];
+}
+
+static string LoadAverage() => string.Join(" / ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
