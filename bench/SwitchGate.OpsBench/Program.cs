@@ -14,6 +14,10 @@ using SwitchGate.Operations.Store;
 //            jsonl:   the JSON-lines AuditLog with fsync per entry (the peer the store replaced)
 //   api    --url URL --token T [--duration S] [--path P]
 //          one client GETting P back to back; latency of each request (connection kept alive).
+//   controller run ARGS...
+//          for sg-attestload --controller-dll: runs `dotnet $SG_OPSBENCH_CLI_DLL controller run ARGS --config
+//          $SG_OPSBENCH_CONFIG` (the API and store on), forwards SIGTERM/SIGINT and exits with its code, so the
+//          generator's own controller serves the API the client reads.
 var args_ = args.ToList();
 if (args_.Count == 0) return Usage();
 string Opt(string name, string fallback) { var i = args_.IndexOf(name); return i >= 0 && i + 1 < args_.Count ? args_[i + 1] : fallback; }
@@ -63,9 +67,26 @@ switch (args_[0])
                           $"p50 {Percentile(latencies, 50):F2} ms p99 {Percentile(latencies, 99):F2} ms; load average {LoadAverage()}");
         return 0;
     }
+    case "controller":
+    {
+        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false };
+        start.ArgumentList.Add(Environment.GetEnvironmentVariable("SG_OPSBENCH_CLI_DLL") ?? throw new InvalidOperationException("SG_OPSBENCH_CLI_DLL is not set"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.ArgumentList.Add("--config");
+        start.ArgumentList.Add(Environment.GetEnvironmentVariable("SG_OPSBENCH_CONFIG") ?? throw new InvalidOperationException("SG_OPSBENCH_CONFIG is not set"));
+        using var child = Process.Start(start)!;
+        void Forward(System.Runtime.InteropServices.PosixSignalContext c) { c.Cancel = true; Kill(child.Id, 15); }
+        using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Forward);
+        using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Forward);
+        await child.WaitForExitAsync();
+        return child.ExitCode;
+    }
     default:
         return Usage();
 }
+
+[System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+static extern int Kill(int pid, int signal);
 
 static int Usage()
 {
