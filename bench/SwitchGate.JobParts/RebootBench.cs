@@ -30,21 +30,9 @@ internal static partial class RebootBench
         var agentDll = Path.Combine(Path.GetDirectoryName(cliDll)!, "switchgate-agent.dll");
         var runs = Args.Int(o, "--runs", 5);
         var topologyFile = o.GetValueOrDefault("--topology") ?? "topology/rack.yaml";
-        var work = Directory.CreateTempSubdirectory("sg-jobparts-").FullName;
-        var enrolments = Directory.CreateDirectory(Path.Combine(work, "enrolments")).FullName;
-        ControllerProcess? controller = null;
-        RunningTopology? topology = null;
-        Rack? rack = null;
-        try
+        await using var bench = await BenchRack.StartAsync(cliDll, agentDll, topologyFile, ct);
+        var (work, spec, topology, bs1) = (bench.Work, bench.Spec, bench.Topology, bench.Bs1);
         {
-            controller = await ControllerProcess.StartAsync(ControllerProcess.DotnetCommand(cliDll), 0,
-                ["--enrolments", enrolments, "--audit-log", Path.Combine(work, "audit.jsonl"), "--lease", "10", "--enrolment-poll", "0.5"], cancel: ct);
-            var spec = TopologyLoader.LoadFile(topologyFile);
-            topology = await TopologyRunner.UpAsync(spec, new TopologyRunOptions { ControllerPort = controller.Port }, ct);
-            rack = await Rack.StartAsync(topology, new RackOptions { AgentCommand = ["dotnet", agentDll] }, ct);
-            await controller.WaitForSwitchReadyAsync(spec.Switches[0].DatapathId, TimeSpan.FromSeconds(30), cancel: ct);
-            var bs1 = rack.BootServer("bs1");
-            await bs1.EnrolAsync(enrolments, ct);
             await AttestAsync(bs1, ct); // the gate may take up to 0.5 s to load the record: not measured
 
             Console.WriteLine($"== emulated reboot of the hand-back: bs1 on {topologyFile} through OVS with the gate, {runs} cycles, "
@@ -74,13 +62,6 @@ internal static partial class RebootBench
             Console.WriteLine($"end: load average {Stat.LoadAverage()}");
             return 0;
         }
-        finally
-        {
-            if (rack is not null) await rack.DisposeAsync();
-            else if (topology is not null) await topology.DisposeAsync();
-            if (controller is not null) await controller.DisposeAsync();
-            try { Directory.Delete(work, recursive: true); } catch (IOException) { }
-        }
     }
 
     [GeneratedRegex(@"step=(RebootStep|AttestStep) took_ms=(\d+) outcome=ok")]
@@ -101,21 +82,9 @@ internal static partial class RebootBench
         var runs = Args.Int(o, "--runs", 5);
         var topologyFile = o.GetValueOrDefault("--topology") ?? "topology/rack.yaml";
         var guest = await SwitchGate.Hypervisor.TestGuest.LocateAsync(ct);
-        var work = Directory.CreateTempSubdirectory("sg-jobparts-").FullName;
-        var enrolments = Directory.CreateDirectory(Path.Combine(work, "enrolments")).FullName;
-        ControllerProcess? controller = null;
-        RunningTopology? topology = null;
-        Rack? rack = null;
-        try
+        await using var bench = await BenchRack.StartAsync(cliDll, agentDll, topologyFile, ct);
+        var (work, spec, topology, bs1) = (bench.Work, bench.Spec, bench.Topology, bench.Bs1);
         {
-            controller = await ControllerProcess.StartAsync(ControllerProcess.DotnetCommand(cliDll), 0,
-                ["--enrolments", enrolments, "--audit-log", Path.Combine(work, "audit.jsonl"), "--lease", "10", "--enrolment-poll", "0.5"], cancel: ct);
-            var spec = TopologyLoader.LoadFile(topologyFile);
-            topology = await TopologyRunner.UpAsync(spec, new TopologyRunOptions { ControllerPort = controller.Port }, ct);
-            rack = await Rack.StartAsync(topology, new RackOptions { AgentCommand = ["dotnet", agentDll] }, ct);
-            await controller.WaitForSwitchReadyAsync(spec.Switches[0].DatapathId, TimeSpan.FromSeconds(30), cancel: ct);
-            var bs1 = rack.BootServer("bs1");
-            await bs1.EnrolAsync(enrolments, ct);
             var api = $"{bs1.Host.Address}:8470";
             var agent = topology.StartInHost("bs1", ["dotnet", agentDll, "serve", "--listen", api, .. bs1.CommonArguments]);
             await agent.WaitForLineAsync(new Regex("admitted session="), TimeSpan.FromSeconds(60), cancel: ct);
@@ -149,13 +118,6 @@ internal static partial class RebootBench
             Console.WriteLine($"end: load average {Stat.LoadAverage()}");
             await agent.StopAsync();
             return 0;
-        }
-        finally
-        {
-            if (rack is not null) await rack.DisposeAsync();
-            else if (topology is not null) await topology.DisposeAsync();
-            if (controller is not null) await controller.DisposeAsync();
-            try { Directory.Delete(work, recursive: true); } catch (IOException) { }
         }
     }
 
