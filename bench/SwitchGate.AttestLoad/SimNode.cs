@@ -87,7 +87,7 @@ internal sealed class SimNode
         GoldenSets = [new GoldenSet("clean", _tpm is { } tpm
             ? tpm.Selection.InOrder().Select((p, i) => (p.Pcr, Value: tpm.Golden[i])).ToDictionary(x => x.Pcr, x => x.Value)
             : _quoter.Selection.InOrder().ToDictionary(p => p.Pcr, p => _quoter.Pcr(p.Pcr)))],
-        Secret = _secret,
+        ProofKey = AttestationProof.PublicKeyOf(_secret),
     }.Validated();
 
     /// <summary>Starts an exchange: the HELLO frame, or null if the previous exchange is still outstanding.</summary>
@@ -137,7 +137,9 @@ internal sealed class SimNode
             {
                 var (tpmEvidence, ms) = _tpm.UnsealAndQuote(challenge.Nonce.ToArray());
                 _tpmMs = ms;
-                var tpmProof = AttestationProof.ComputeEvidenceProof(tpmEvidence.Secret, challenge.Nonce.Span, challenge.SessionId, CleanMac);
+                // As the agent does: the proof key is derived from the secret just unsealed, at every exchange.
+                using var tpmKey = AttestationProof.DeriveKey(tpmEvidence.Secret);
+                var tpmProof = AttestationProof.SignEvidence(tpmKey, challenge.Nonce.Span, challenge.SessionId, CleanMac);
                 var fromTpm = new Evidence(challenge.SessionId, tpmEvidence.Quote.Attest, tpmEvidence.Quote.Signature.ToBytes(),
                     tpmEvidence.PcrValues.Select(v => (ReadOnlyMemory<byte>)v), tpmProof);
                 return AttestationFrame.Build(AttestationFrame.ControllerDestination, CleanMac, fromTpm);
@@ -159,7 +161,8 @@ internal sealed class SimNode
                 values = _quoter.PcrValues();
             }
             // The proof uses the challenge's own nonce: the secret is right, only the quote is wrong.
-            var proof = AttestationProof.ComputeEvidenceProof(_secret, challenge.Nonce.Span, challenge.SessionId, CleanMac);
+            using var key = AttestationProof.DeriveKey(_secret);
+            var proof = AttestationProof.SignEvidence(key, challenge.Nonce.Span, challenge.SessionId, CleanMac);
             var evidence = new Evidence(challenge.SessionId, attest, signature, values.Select(v => (ReadOnlyMemory<byte>)v), proof);
             return AttestationFrame.Build(AttestationFrame.ControllerDestination, CleanMac, evidence);
         }

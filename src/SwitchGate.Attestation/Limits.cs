@@ -9,7 +9,7 @@ public static class Limits
     /// <summary>Magic "SG" at octets 0–1 of every message, in every version.</summary>
     public const ushort Magic = 0x5347;
 
-    public const byte Version = 1;
+    public const byte Version = 2;
 
     public const int HeaderLength = 16;
 
@@ -20,7 +20,8 @@ public static class Limits
 
     public const int NonceLength = 32;
 
-    public const int ProofLength = 32;
+    /// <summary>An ECDSA P-256 signature, r ‖ s (docs/protocol.md §8).</summary>
+    public const int ProofLength = 64;
 
     public const int MacLength = 6;
 

@@ -91,7 +91,7 @@ public sealed record Evidence : AttestationMessage
     /// <summary>The PCR values in the order they are hashed into the quote's pcrDigest.</summary>
     public IReadOnlyList<ReadOnlyMemory<byte>> PcrValues { get; }
 
-    /// <summary>HMAC-SHA256 proof of the sealed secret (<see cref="AttestationProof.ComputeEvidenceProof"/>).</summary>
+    /// <summary>ECDSA P-256 proof by the key derived from the sealed secret (<see cref="AttestationProof.SignEvidence"/>).</summary>
     public ReadOnlyMemory<byte> Proof { get; }
 
     public bool Equals(Evidence? other) =>
@@ -181,7 +181,7 @@ public sealed record Depart : AttestationMessage
 
     public override MessageType Type => MessageType.Depart;
 
-    /// <summary>HMAC-SHA256 proof (<see cref="AttestationProof.ComputeDepartProof"/>).</summary>
+    /// <summary>ECDSA P-256 proof (<see cref="AttestationProof.SignDepart"/>).</summary>
     public ReadOnlyMemory<byte> Proof { get; }
 
     public bool Equals(Depart? other) =>

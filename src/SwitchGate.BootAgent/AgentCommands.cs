@@ -112,7 +112,7 @@ public static class AgentCommands
             using var tpm = await Endpoint(parse).ConnectAsync(ct);
             var record = await new AgentTpm(tpm, state).EnrolAsync(new EnrolRequest(identity, dpid, parse.GetValue(port), DateTimeOffset.UtcNow), ct);
             var path = parse.GetValue(output)!;
-            // The record holds the secret in clear: readable by its owner only, from its creation on.
+            // The record holds no secret (only public values), but it is the node's identity for the gate: owner-only anyway.
             DurableFile.WriteAllBytes(path, record.ToJson(), UnixFileMode.UserRead | UnixFileMode.UserWrite);
             log.LogInformation("enrolled node={Node} golden={Golden} record={Path}", record.Node, record.GoldenSets[0].Name, path);
             return ExitCodes.Ok;

@@ -50,7 +50,8 @@ internal static class EnrolmentCommands
                 Console.Error.WriteLine($"switchgate enrolment bind: refused: {e.Message}");
                 return 1;
             }
-            // The bound record holds the secret: owner-only from creation, durable.
+            // Neither file holds the secret in clear (the record: its proof key's public point; the credential: the secret
+            // encrypted to the EK); owner-only from creation anyway, durable.
             DurableFile.WriteAllBytes(parse.GetValue(outRecord)!, bound.ToJson(), UnixFileMode.UserRead | UnixFileMode.UserWrite);
             DurableFile.WriteAllBytes(parse.GetValue(outCredential)!, CredentialFile.ToJson(bound.Node, credential), UnixFileMode.UserRead | UnixFileMode.UserWrite);
             Console.WriteLine($"bound {bound.Node}: EK certificate verified, credential {parse.GetValue(outCredential)}");

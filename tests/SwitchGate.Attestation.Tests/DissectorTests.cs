@@ -14,7 +14,7 @@ public sealed class DissectorTests : IDisposable
 {
     private static readonly PhysicalAddress Controller = AttestationFrame.DefaultControllerSource;
     private static readonly PhysicalAddress Agent = Samples.CleanMac;
-    private static readonly byte[] Secret = RandomNumberGenerator.GetBytes(32);
+    private static readonly ECDsa ProofKey = AttestationProof.DeriveKey(RandomNumberGenerator.GetBytes(32));
 
     private readonly string directory = Directory.CreateTempSubdirectory("switchgate-dissector-").FullName;
 
@@ -51,7 +51,7 @@ public sealed class DissectorTests : IDisposable
         Assert.Equal(145, attest.Length);
         var signature = Samples.Hex("0014 000B 0100" + new string('5', 512));
         var pcrs = Enumerable.Range(0, 24).Select(i => (ReadOnlyMemory<byte>)SHA256.HashData([(byte)i])).ToArray();
-        var proof = AttestationProof.ComputeEvidenceProof(Secret, nonce, session, Agent);
+        var proof = AttestationProof.SignEvidence(ProofKey, nonce, session, Agent);
         return new Evidence(session, attest, signature, pcrs, proof);
     }
 
@@ -66,7 +66,7 @@ public sealed class DissectorTests : IDisposable
             AttestationFrame.Build(Agent, Controller, new Challenge(session, nonce, Samples.PcrSelection)),
             AttestationFrame.Build(toController, Agent, RealisticEvidence(session, nonce)),
             AttestationFrame.Build(Agent, Controller, Verdict.Admit(session, 30)),
-            AttestationFrame.Build(toController, Agent, new Depart(session, AttestationProof.ComputeDepartProof(Secret, nonce, session, Agent))),
+            AttestationFrame.Build(toController, Agent, new Depart(session, AttestationProof.SignDepart(ProofKey, nonce, session, Agent))),
             AttestationFrame.Build(Agent, Controller, Verdict.Revoke(session, ReasonCode.Departed)),
         ];
     }
@@ -82,10 +82,10 @@ public sealed class DissectorTests : IDisposable
     {
         var name = Samples.Tlv(TlvType.NodeName, "627331");
         var mac = Samples.Tlv(TlvType.CleanMac, "020000000101");
-        var truncated = Samples.Raw(MessageType.Depart, 1, Samples.Tlv(TlvType.Proof, new byte[32]));
-        truncated[19] = 33;
+        var truncated = Samples.Raw(MessageType.Depart, 1, Samples.Tlv(TlvType.Proof, new byte[64]));
+        truncated[19] = 65;
         var version = AttestationCodec.Encode(Samples.Hello);
-        version[2] = 2;
+        version[2] = 1;
         var evidence = AttestationFrame.Build(AttestationFrame.ControllerDestination, Agent, Samples.Evidence);
         return
         [
@@ -150,7 +150,7 @@ public sealed class DissectorTests : IDisposable
         Assert.Equal(("1", "0x0000", "30"), (rows[3][6], rows[3][7], rows[3][8]));
         Assert.Equal(("3", "0x0201"), (rows[5][6], rows[5][7]));
         Assert.All(rows, r => Assert.Equal(["", "", ""], r[^3..]));
-        Assert.True(rows[2][2] == "1263", "EVIDENCE with an RSA-2048 quote over 24 SHA-256 PCRs is 1263 octets, got " + rows[2][2]);
+        Assert.True(rows[2][2] == "1295", "EVIDENCE with an RSA-2048 quote over 24 SHA-256 PCRs is 1295 octets, got " + rows[2][2]);
 
         var verbose = Tshark(pcap, "-V");
         Assert.DoesNotContain("Lua Error", verbose);

@@ -15,7 +15,7 @@ public class EnrolmentRecordTests
         AkPublic = Enumerable.Range(0, 90).Select(i => (byte)i).ToArray(),
         PcrSelection = EnrolmentRecord.ParseSelection("sha256:0,4,14"),
         GoldenSets = [new GoldenSet("v1", new Dictionary<int, byte[]> { [0] = new byte[32], [4] = Enumerable.Repeat((byte)4, 32).ToArray(), [14] = new byte[32] })],
-        Secret = Enumerable.Repeat((byte)0x5a, 32).ToArray(),
+        ProofKey = AttestationProof.PublicKeyOf(Enumerable.Repeat((byte)0x5a, 32).ToArray()),
     };
 
     [Fact]
@@ -57,12 +57,27 @@ public class EnrolmentRecordTests
     }
 
     [Fact]
-    public void Secret_of_wrong_length_and_empty_golden_sets_are_refused()
+    public void A_proof_key_off_the_curve_or_of_wrong_length_and_empty_golden_sets_are_refused()
     {
-        Assert.Throws<EnrolmentFormatException>(() => (Sample() with { Secret = new byte[31] }).Validated());
+        var key = Sample().ProofKey;
+        var offCurve = key.ToArray();
+        offCurve[^1] ^= 1;
+        Assert.Contains("proof_key", Assert.Throws<EnrolmentFormatException>(() => (Sample() with { ProofKey = offCurve }).Validated()).Message);
+        Assert.Throws<EnrolmentFormatException>(() => (Sample() with { ProofKey = key[..64] }).Validated());
+        // A compressed point (0x02/0x03 ‖ X) is not the documented encoding.
+        Assert.Throws<EnrolmentFormatException>(() => (Sample() with { ProofKey = [0x02, .. key[1..33]] }).Validated());
+        Assert.Throws<EnrolmentFormatException>(() => (Sample() with { ProofKey = new byte[65] }).Validated());
         Assert.Throws<EnrolmentFormatException>(() => (Sample() with { GoldenSets = [] }).Validated());
         Assert.Throws<EnrolmentFormatException>(() => EnrolmentRecord.FromJson("[1]"u8));
         Assert.Throws<EnrolmentFormatException>(() => EnrolmentRecord.FromJson("{"u8));
+    }
+
+    [Fact]
+    public void A_version_1_record_with_the_secret_in_clear_is_refused_by_name()
+    {
+        var json = Encoding.UTF8.GetString(Sample().ToJson()).Replace("\"proof_key\"", "\"secret\"", StringComparison.Ordinal);
+        var e = Assert.Throws<EnrolmentFormatException>(() => EnrolmentRecord.FromJson(Encoding.UTF8.GetBytes(json)));
+        Assert.Contains("re-enrol", e.Message);
     }
 
     /// <summary>Fuzzing finding (scripts/fuzz enrolment): invalid UTF-8 inside a string escaped as InvalidOperationException.</summary>

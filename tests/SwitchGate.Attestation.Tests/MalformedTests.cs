@@ -6,7 +6,7 @@ namespace SwitchGate.Attestation.Tests;
 
 public class MalformedTests
 {
-    private static readonly byte[] Proof32 = new byte[32];
+    private static readonly byte[] Proof64 = new byte[64];
 
     private static FormatError DecodeError(byte[] message) =>
         Assert.Throws<AttestationFormatException>(() => AttestationCodec.Decode(message)).Reason;
@@ -58,7 +58,7 @@ public class MalformedTests
     [Fact]
     public void A_message_longer_than_1500_octets_is_refused_even_when_its_length_field_matches()
     {
-        var huge = Raw(MessageType.Depart, Session, Tlv(TlvType.Proof, Proof32), (0x8001, new byte[1500 - 16 - 36 - 4 + 1]));
+        var huge = Raw(MessageType.Depart, Session, Tlv(TlvType.Proof, Proof64), (0x8001, new byte[1500 - 16 - 68 - 4 + 1]));
         Assert.Equal(1501, huge.Length);
         Assert.Equal(FormatError.BadLength, DecodeError(huge));
     }
@@ -66,14 +66,15 @@ public class MalformedTests
     [Fact]
     public void A_message_of_exactly_1500_octets_is_accepted()
     {
-        var full = Raw(MessageType.Depart, Session, Tlv(TlvType.Proof, Proof32), (0x8001, new byte[1500 - 16 - 36 - 4]));
+        var full = Raw(MessageType.Depart, Session, Tlv(TlvType.Proof, Proof64), (0x8001, new byte[1500 - 16 - 68 - 4]));
         Assert.Equal(1500, full.Length);
         Assert.IsType<Depart>(AttestationCodec.Decode(full));
     }
 
     [Theory]
     [InlineData(0, FormatError.UnsupportedVersion)]
-    [InlineData(2, FormatError.UnsupportedVersion)]
+    [InlineData(1, FormatError.UnsupportedVersion)]
+    [InlineData(3, FormatError.UnsupportedVersion)]
     [InlineData(0xFF, FormatError.UnsupportedVersion)]
     public void Other_versions_are_refused(byte version, FormatError expected)
     {
@@ -156,7 +157,7 @@ public class MalformedTests
         var name = Tlv(TlvType.NodeName, "627331");
         var mac = Tlv(TlvType.CleanMac, "020000000101");
         Assert.Equal(FormatError.UnexpectedTlv, DecodeError(Raw(MessageType.Hello, 0, name, mac, Tlv(TlvType.Nonce, Nonce))));
-        Assert.Equal(FormatError.UnexpectedTlv, DecodeError(Raw(MessageType.Depart, Session, Tlv(TlvType.Proof, Proof32), mac)));
+        Assert.Equal(FormatError.UnexpectedTlv, DecodeError(Raw(MessageType.Depart, Session, Tlv(TlvType.Proof, Proof64), mac)));
         Assert.Equal(FormatError.UnexpectedTlv, DecodeError(Raw(MessageType.Verdict, Session,
             Tlv(TlvType.Verdict, "02"), Tlv(TlvType.Reason, "0109"), Tlv(TlvType.LeaseSeconds, "001E"))));
         Assert.Equal(FormatError.UnexpectedTlv, DecodeError(Raw(MessageType.Verdict, Session,
@@ -172,7 +173,7 @@ public class MalformedTests
         { TlvType.Attest, 0 }, { TlvType.Attest, 1025 },
         { TlvType.Signature, 0 }, { TlvType.Signature, 1025 },
         { TlvType.PcrValues, 1 },
-        { TlvType.Proof, 31 }, { TlvType.Proof, 33 },
+        { TlvType.Proof, 32 }, { TlvType.Proof, 63 }, { TlvType.Proof, 65 },
         { TlvType.Verdict, 0 }, { TlvType.Verdict, 2 },
         { TlvType.Reason, 1 }, { TlvType.Reason, 3 },
         { TlvType.LeaseSeconds, 1 }, { TlvType.LeaseSeconds, 4 },
@@ -193,10 +194,10 @@ public class MalformedTests
     public void A_tlv_running_past_the_end_is_refused()
     {
         var bytes = AttestationCodec.Encode(Samples.Depart);
-        BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(18), 33);
+        BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(18), 65);
         Assert.Equal(FormatError.TruncatedTlv, DecodeError(bytes));
 
-        var stray = Raw(MessageType.Depart, Session, Tlv(TlvType.Proof, Proof32));
+        var stray = Raw(MessageType.Depart, Session, Tlv(TlvType.Proof, Proof64));
         byte[] withStray = [.. stray, 0x00, 0x08, 0x00];
         BinaryPrimitives.WriteUInt16BigEndian(withStray.AsSpan(4), (ushort)withStray.Length);
         Assert.Equal(FormatError.TruncatedTlv, DecodeError(withStray));
@@ -206,7 +207,7 @@ public class MalformedTests
     public void Session_zero_is_refused_where_a_session_is_needed()
     {
         Assert.Equal(FormatError.BadSessionId, DecodeError(Raw(MessageType.Challenge, 0, Tlv(TlvType.Nonce, Nonce), Tlv(TlvType.PcrSelection, PcrSelection))));
-        Assert.Equal(FormatError.BadSessionId, DecodeError(Raw(MessageType.Depart, 0, Tlv(TlvType.Proof, Proof32))));
+        Assert.Equal(FormatError.BadSessionId, DecodeError(Raw(MessageType.Depart, 0, Tlv(TlvType.Proof, Proof64))));
         Assert.Equal(FormatError.BadSessionId, DecodeError(Raw(MessageType.Verdict, 0,
             Tlv(TlvType.Verdict, "01"), Tlv(TlvType.Reason, "0000"), Tlv(TlvType.LeaseSeconds, "001E"))));
         Assert.Equal(FormatError.BadSessionId, DecodeError(Raw(MessageType.Verdict, 0, Tlv(TlvType.Verdict, "03"), Tlv(TlvType.Reason, "0201"))));
@@ -293,7 +294,7 @@ public class MalformedTests
     [Fact]
     public void The_encoder_refuses_a_message_that_does_not_fit_one_frame()
     {
-        var evidence = new Evidence(Session, new byte[600], new byte[518], Enumerable.Repeat(new byte[32], 24).Select(b => (ReadOnlyMemory<byte>)b), Proof32);
+        var evidence = new Evidence(Session, new byte[600], new byte[518], Enumerable.Repeat(new byte[32], 24).Select(b => (ReadOnlyMemory<byte>)b), Proof64);
         var error = Assert.Throws<AttestationFormatException>(() => AttestationCodec.Encode(evidence));
         Assert.Equal(FormatError.MessageTooLarge, error.Reason);
         Assert.Throws<AttestationFormatException>(() => AttestationFrame.Build(AttestationFrame.ControllerDestination, CleanMac, evidence));
@@ -341,8 +342,8 @@ public class MalformedTests
         Assert.Throws<ArgumentException>(() => new Hello(0, "a\nb", CleanMac));
         Assert.Throws<ArgumentException>(() => new Hello(0, "\ud800", CleanMac));
         Assert.Throws<ArgumentException>(() => new Hello(0, "bs1", PhysicalAddress.Parse("01-00-5E-00-00-01")));
-        Assert.Throws<ArgumentException>(() => new Evidence(1, [1], [1], [], Proof32));
-        Assert.Throws<ArgumentException>(() => new Evidence(1, [1], [1], [new byte[65]], Proof32));
+        Assert.Throws<ArgumentException>(() => new Evidence(1, [1], [1], [], Proof64));
+        Assert.Throws<ArgumentException>(() => new Evidence(1, [1], [1], [new byte[65]], Proof64));
         Assert.Throws<ArgumentException>(() => new Verdict(1, VerdictKind.Admitted, ReasonCode.Admitted));
         Assert.Throws<ArgumentException>(() => new Verdict(1, VerdictKind.Denied, ReasonCode.Admitted));
         Assert.Throws<ArgumentException>(() => Verdict.Revoke(1, ReasonCode.Departed, ReasonCode.BadSignature));

@@ -45,7 +45,7 @@ public class PropertyTests
         from attest in Bytes(1, 400)
         from signature in Bytes(1, 520)
         from pcrs in Gen.NonEmptyListOf(Bytes(1, 64)).Select(l => l.Take(12).Select(b => (ReadOnlyMemory<byte>)b).ToArray())
-        from proof in Bytes(32, 32)
+        from proof in Bytes(64, 64)
         // Only EVIDENCE that fits one frame is a valid message; the size limit has tests of its own.
         where Limits.EvidenceLength(attest.Length, signature.Length, pcrs.Select(p => p.Length)) <= Limits.MaxMessageLength
         select (AttestationMessage)new Evidence(session, attest, signature, pcrs, proof),
@@ -60,7 +60,7 @@ public class PropertyTests
             ReasonCodes.KindOf(reason) == VerdictKind.Admitted ? (ushort)lease : null,
             reason == ReasonCode.ReattestationFailed ? cause : null),
         from session in Session
-        from proof in Bytes(32, 32)
+        from proof in Bytes(64, 64)
         select (AttestationMessage)new Depart(session, proof));
 
     /// <summary>Decoding either yields a message or throws the one format exception; anything else fails the property.</summary>

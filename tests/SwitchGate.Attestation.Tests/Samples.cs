@@ -24,13 +24,13 @@ internal static class Samples
         Hex("FF544347"),
         Hex("0010"),
         [Enumerable.Repeat((byte)0x11, 32).ToArray()],
-        Enumerable.Repeat((byte)0x22, 32).ToArray());
+        Enumerable.Repeat((byte)0x22, 64).ToArray());
 
     public static Verdict Admitted => Verdict.Admit(Session, 30);
 
     public static Verdict ReattestationFailed => Verdict.Revoke(Session, ReasonCode.ReattestationFailed, ReasonCode.PcrValuesNotGolden);
 
-    public static Depart Depart => new(Session, Enumerable.Range(0xA0, 32).Select(i => (byte)i).ToArray());
+    public static Depart Depart => new(Session, Enumerable.Range(0xA0, 64).Select(i => (byte)i).ToArray());
 
     public static IEnumerable<AttestationMessage> All =>
         [Hello, Challenge, Evidence, Admitted, ReattestationFailed, Verdict.Deny(0, ReasonCode.NotEnrolled), Depart];
@@ -45,7 +45,7 @@ internal static class Samples
     public static byte[] Raw(MessageType type, ulong session, params (ushort Type, byte[] Value)[] tlvs)
     {
         var bytes = new List<byte>();
-        bytes.AddRange(Hex("5347 01"));
+        bytes.AddRange(Hex("5347 02"));
         bytes.Add((byte)type);
         bytes.AddRange(new byte[4]);
         var sessionBytes = new byte[8];

@@ -20,7 +20,7 @@ public sealed class AgentCoreTests
     private static byte[] Nonce(byte b) => Enumerable.Repeat(b, 32).ToArray();
 
     private static Evidence EvidenceFor(ulong session) =>
-        new(session, [0xFF, 0x54, 0x43, 0x47], [0x00, 0x10], [new byte[32]], new byte[32]);
+        new(session, [0xFF, 0x54, 0x43, 0x47], [0x00, 0x10], [new byte[32]], new byte[64]);
 
     /// <summary>Drives a fresh exchange to admission with lease <paramref name="lease"/> and returns the core.</summary>
     private static AgentCore Admitted(ushort lease = 30, bool once = false)
@@ -124,7 +124,7 @@ public sealed class AgentCoreTests
             ToAgent(new Challenge(S, Nonce(5), Selection)),                               // unsolicited challenge
             ToAgent(Verdict.Admit(S + 2, 65535)),                                         // admission of an unknown session
             new AttestationFrameContent(AttestationFrame.ControllerDestination, Clean, new Hello(S, "bs1", Clean)), // our own frame
-            ToAgent(new Depart(S, new byte[32])),                                         // agent→controller type
+            ToAgent(new Depart(S, new byte[64])),                                         // agent→controller type
         };
         foreach (var frame in attacks)
         {
@@ -225,7 +225,7 @@ public sealed class AgentCoreTests
         var prove = Assert.IsType<ProduceDepartProof>(Assert.Single(core.RequestDepart(T0)));
         Assert.Equal(S, prove.Session);
         Assert.Equal(Nonce(1), prove.Nonce);
-        var proof = Enumerable.Repeat((byte)0xA5, 32).ToArray();
+        var proof = Enumerable.Repeat((byte)0xA5, 64).ToArray();
         var depart = Assert.IsType<Depart>(core.OnDepartProof(S, proof, T0).OfType<SendMessage>().Single().Message);
         Assert.Equal(proof, depart.Proof.ToArray());
 
@@ -253,7 +253,7 @@ public sealed class AgentCoreTests
     {
         var core = Admitted();
         core.RequestDepart(T0);
-        core.OnDepartProof(S, new byte[32], T0);
+        core.OnDepartProof(S, new byte[64], T0);
         var actions = core.OnFrame(ToAgent(Verdict.Deny(S, ReasonCode.UnknownSession)), T0);
         Assert.True(actions.OfType<LeaveCleanMode>().Single().RevocationConfirmed);
     }
@@ -263,7 +263,7 @@ public sealed class AgentCoreTests
     {
         var core = Admitted(lease: 20);
         core.RequestDepart(T0);
-        core.OnDepartProof(S, new byte[32], T0);
+        core.OnDepartProof(S, new byte[64], T0);
         Assert.Empty(core.OnFrame(ToAgent(Verdict.Deny(S, ReasonCode.BadSecretProof)), T0).OfType<LeaveCleanMode>());
         var t = T0;
         while (true)
@@ -302,7 +302,7 @@ public sealed class AgentCoreTests
         core.OnFrame(ToAgent(new Challenge(S, Nonce(4), Selection)), t);
         core.OnEvidence(EvidenceFor(S), t);
         core.RequestDepart(t);
-        core.OnDepartProof(S, new byte[32], t);
+        core.OnDepartProof(S, new byte[64], t);
         var reprove = Assert.Single(core.OnFrame(ToAgent(Verdict.Admit(S, 30, renewal: true)), t).OfType<ProduceDepartProof>());
         Assert.Equal(Nonce(4), reprove.Nonce);
     }

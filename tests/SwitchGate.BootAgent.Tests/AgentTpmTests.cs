@@ -111,8 +111,7 @@ public sealed class AgentTpmTests : IClassFixture<AgentTpmTests.TpmFixture>, IDi
             evidence.PcrValues.Select(v => v.ToArray()).ToList());
         Assert.True(verdict.IsValid, verdict.ToString());
         Assert.Equal(pcrs, evidence.PcrValues.Select(v => v.ToArray()));
-        var expectedProof = AttestationProof.ComputeEvidenceProof(reparsed.Secret, nonce, session, Identity.CleanMac);
-        Assert.True(AttestationProof.ProofsEqual(expectedProof, evidence.Proof.Span));
+        Assert.True(Proofs.Verify(reparsed.ProofKey, evidence, nonce, Identity.CleanMac));
     }
 
     /// <summary>PCR 9 after one extend from zero: SHA-256(0^32 ‖ digest) (TPM 2.0 Part 1, §17.2 PCR extend).</summary>
@@ -129,7 +128,7 @@ public sealed class AgentTpmTests : IClassFixture<AgentTpmTests.TpmFixture>, IDi
             await AssertNoTransientObjectsAsync(tpm);
             return s;
         });
-        Assert.Equal(record.Secret, secret);
+        Assert.Equal(record.ProofKey, AttestationProof.PublicKeyOf(secret));
     }
 
     [Fact]
@@ -167,7 +166,7 @@ public sealed class AgentTpmTests : IClassFixture<AgentTpmTests.TpmFixture>, IDi
             await MeasuredLaunch.RunAsync(tpm);
             return 0;
         });
-        Assert.Equal(record.Secret, await WithTpm((_, agent) => agent.UnsealSecretAsync()));
+        Assert.Equal(record.ProofKey, AttestationProof.PublicKeyOf(await WithTpm((_, agent) => agent.UnsealSecretAsync())));
     }
 
     [Fact]

@@ -43,7 +43,7 @@ public sealed class CommandLineTests : IClassFixture<CommandLineTests.TpmFixture
 
         Assert.Equal(ExitCodes.Usage, await Run(Enrol()));         // would replace the AK and secret
         Assert.Equal(ExitCodes.Ok, await Run([.. Enrol(), "--replace"]));
-        Assert.NotEqual(record.Secret, EnrolmentRecord.FromJson(File.ReadAllBytes(Path.Combine(_dir, "bs1.json"))).Secret);
+        Assert.NotEqual(record.ProofKey, EnrolmentRecord.FromJson(File.ReadAllBytes(Path.Combine(_dir, "bs1.json"))).ProofKey);
         Assert.Equal(ExitCodes.Ok, await Run("status"));
     }
 

@@ -132,8 +132,8 @@ public sealed class EkBindingTests
         // The agent now proves the controller's secret (sealed, never written in clear) in its evidence.
         var nonce = RandomNumberGenerator.GetBytes(32);
         var evidence = await EvidenceAsync(a, nonce);
-        Assert.True(AttestationProof.ProofsEqual(AttestationProof.ComputeEvidenceProof(secret, nonce, 7, Identity.CleanMac), evidence.Proof.Span));
-        Assert.False(AttestationProof.ProofsEqual(AttestationProof.ComputeEvidenceProof(record.Secret, nonce, 7, Identity.CleanMac), evidence.Proof.Span));
+        Assert.True(Proofs.Verify(AttestationProof.PublicKeyOf(secret), evidence, nonce, Identity.CleanMac));
+        Assert.False(Proofs.Verify(record.ProofKey, evidence, nonce, Identity.CleanMac));
         foreach (var file in Directory.GetFiles(a.State.Path))
             Assert.False(File.ReadAllBytes(file).AsSpan().IndexOf(secret) >= 0, $"{file} holds the secret in clear");
     }
@@ -179,7 +179,7 @@ public sealed class EkBindingTests
         // So TPM B's evidence never carries a proof made with the controller's secret: the gate denies BadSecretProof.
         var nonce = RandomNumberGenerator.GetBytes(32);
         var evidence = await EvidenceAsync(b, nonce);
-        Assert.False(AttestationProof.ProofsEqual(AttestationProof.ComputeEvidenceProof(secret, nonce, 7, Identity.CleanMac), evidence.Proof.Span));
+        Assert.False(Proofs.Verify(AttestationProof.PublicKeyOf(secret), evidence, nonce, Identity.CleanMac));
     }
 
     /// <summary>
@@ -206,7 +206,7 @@ public sealed class EkBindingTests
 
         Assert.Contains("does not chain", Assert.Throws<EnrolmentFormatException>(() => EkBinding.Bind(request, b.CaBundle, DateTime.UtcNow)).Message);
         var (bound, credential) = EkBinding.Bind(request, a.CaBundle, DateTime.UtcNow);
-        Assert.NotEqual(request.Secret, bound.Secret);
+        Assert.NotEqual(request.ProofKey, bound.ProofKey);
         File.WriteAllBytes(Path.Combine(dir, "other.credential"), CredentialFile.ToJson("bs2", credential));
         Assert.Equal(ExitCodes.Usage, await Agent("activate", "--credential", Path.Combine(dir, "other.credential")));
         File.WriteAllBytes(Path.Combine(dir, "bs1.credential"), CredentialFile.ToJson("bs1", credential));
@@ -214,7 +214,7 @@ public sealed class EkBindingTests
 
         var nonce = RandomNumberGenerator.GetBytes(32);
         var evidence = await EvidenceAsync(a, nonce);
-        Assert.True(AttestationProof.ProofsEqual(AttestationProof.ComputeEvidenceProof(bound.Secret, nonce, 7, Identity.CleanMac), evidence.Proof.Span));
+        Assert.True(Proofs.Verify(bound.ProofKey, evidence, nonce, Identity.CleanMac));
 
         var enrolments = Directory.CreateDirectory(Path.Combine(dir, "enrolments")).FullName;
         File.WriteAllBytes(Path.Combine(enrolments, "bs1.json"), bound.ToJson());

@@ -14,9 +14,9 @@ public sealed class EthernetFramingTests
     private static AttestationMessage Sample(int i) => i switch
     {
         0 => new Hello(0, "bs1", Clean),
-        1 => new Depart(0x0123456789ABCDEF, Enumerable.Range(0, 32).Select(b => (byte)b).ToArray()),
+        1 => new Depart(0x0123456789ABCDEF, Enumerable.Range(0, 64).Select(b => (byte)b).ToArray()),
         2 => Verdict.Admit(0x0123456789ABCDEF, 30),
-        _ => new Evidence(7, new byte[145], new byte[72], Enumerable.Range(0, 5).Select(_ => (ReadOnlyMemory<byte>)new byte[32]), new byte[32]),
+        _ => new Evidence(7, new byte[145], new byte[72], Enumerable.Range(0, 5).Select(_ => (ReadOnlyMemory<byte>)new byte[32]), new byte[64]),
     };
 
     [Theory]

@@ -105,8 +105,7 @@ public sealed class FakeController : IDisposable
                     break;
                 }
 
-                var expected = AttestationProof.ComputeDepartProof(_record.Secret, _admittedNonce!, _session, _record.CleanMac);
-                if (!AttestationProof.ProofsEqual(expected, depart.Proof.Span))
+                if (!DepartProven(depart))
                 {
                     Events.Enqueue("depart bad-proof");
                     Send(Verdict.Deny(depart.SessionId, ReasonCode.BadSecretProof));
@@ -142,8 +141,8 @@ public sealed class FakeController : IDisposable
             return Deny(evidence.SessionId, ReasonCode.PcrValuesNotGolden);
         }
 
-        var proof = AttestationProof.ComputeEvidenceProof(_record.Secret, nonce, _session, _record.CleanMac);
-        if (!AttestationProof.ProofsEqual(proof, evidence.Proof.Span))
+        using var key = AttestationProof.ImportPublicKey(_record.ProofKey)!;
+        if (!AttestationProof.VerifyEvidence(key, evidence.Proof.Span, nonce, _session, _record.CleanMac))
         {
             return Deny(evidence.SessionId, ReasonCode.BadSecretProof);
         }
@@ -167,5 +166,11 @@ public sealed class FakeController : IDisposable
         try { _loop.Wait(TimeSpan.FromSeconds(2)); } catch (AggregateException) { }
         _link.Dispose();
         _verifier.Dispose();
+    }
+
+    private bool DepartProven(Depart depart)
+    {
+        using var key = AttestationProof.ImportPublicKey(_record.ProofKey)!;
+        return AttestationProof.VerifyDepart(key, depart.Proof.Span, _admittedNonce!, _session, _record.CleanMac);
     }
 }

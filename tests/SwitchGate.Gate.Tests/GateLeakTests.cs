@@ -146,7 +146,7 @@ public sealed class GateLeakTests : IDisposable
         var admitted = _h.Attest(_a);
         // The attack of issue 8: HELLO with the admitted session (a renewal), then EVIDENCE whose ATTEST is garbage.
         var challenge = _h.Challenge(_a, admitted.SessionId);
-        var garbage = new Evidence(admitted.SessionId, new byte[40], new byte[10], [new byte[32]], new byte[32]);
+        var garbage = new Evidence(admitted.SessionId, new byte[40], new byte[10], [new byte[32]], new byte[Limits.ProofLength]);
         _h.Frame(_a, _a.Frame(garbage));
         Assert.Equal((VerdictKind.Denied, ReasonCode.EvidenceMalformed), (_h.LastVerdict.Kind, _h.LastVerdict.Reason));
         Assert.Equal(NodeGateState.Admitted, _h.Status(_a).State);
@@ -157,7 +157,7 @@ public sealed class GateLeakTests : IDisposable
         {
             c => _a.Evidence(c, signer: other),
             c => _a.Evidence(c, values: _a.Quoter.PcrValues().Select(v => new byte[v.Length]).ToList()),
-            c => _a.Evidence(c, proof: new byte[32]),
+            c => _a.Evidence(c, proof: new byte[Limits.ProofLength]),
         })
         {
             challenge = _h.Challenge(_a, admitted.SessionId);

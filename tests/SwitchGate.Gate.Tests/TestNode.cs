@@ -38,7 +38,7 @@ internal sealed class TestNode : IDisposable
             AkPublic = Quoter.AkPublic,
             PcrSelection = new PcrBankSelection("sha256", [0, 4, 8, 9, 14]),
             GoldenSets = [new GoldenSet("clean", new[] { 0, 4, 8, 9, 14 }.ToDictionary(p => p, Quoter.Pcr))],
-            Secret = Secret,
+            ProofKey = AttestationProof.PublicKeyOf(Secret),
         }.Validated();
     }
 
@@ -71,7 +71,7 @@ internal sealed class TestNode : IDisposable
         if (signer is not null)
             signature = signer.Sign(attest);
         var s = session ?? challenge.SessionId;
-        proof ??= AttestationProof.ComputeEvidenceProof(secret ?? Secret, nonce, s, CleanMac);
+        proof ??= EvidenceProof(secret ?? Secret, nonce, s, CleanMac);
         var pcrs = values ?? (quotedSelection is null ? Quoter.PcrValues() : quotedSelection.InOrder().Select(p => Quoter.Pcr(p.Pcr)).ToList());
         return new Evidence(s, attest, signature, pcrs.Select(v => (ReadOnlyMemory<byte>)v), proof);
     }
@@ -82,8 +82,21 @@ internal sealed class TestNode : IDisposable
     public byte[] Depart(ulong? session = null, byte[]? nonce = null, byte[]? secret = null)
     {
         var s = session ?? Session;
-        var proof = AttestationProof.ComputeDepartProof(secret ?? Secret, nonce ?? AdmittedNonce!, s, CleanMac);
+        var proof = DepartProof(secret ?? Secret, nonce ?? AdmittedNonce!, s, CleanMac);
         return Frame(new Depart(s, proof));
+    }
+
+    /// <summary>The agent's EVIDENCE proof: a signature by the proof key derived from <paramref name="secret"/>.</summary>
+    public static byte[] EvidenceProof(byte[] secret, ReadOnlySpan<byte> nonce, ulong session, PhysicalAddress cleanMac)
+    {
+        using var key = AttestationProof.DeriveKey(secret);
+        return AttestationProof.SignEvidence(key, nonce, session, cleanMac);
+    }
+
+    public static byte[] DepartProof(byte[] secret, ReadOnlySpan<byte> nonce, ulong session, PhysicalAddress cleanMac)
+    {
+        using var key = AttestationProof.DeriveKey(secret);
+        return AttestationProof.SignDepart(key, nonce, session, cleanMac);
     }
 
     public void Dispose() => Quoter.Dispose();

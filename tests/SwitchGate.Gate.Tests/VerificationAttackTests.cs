@@ -93,7 +93,7 @@ public sealed class VerificationAttackTests : IDisposable
     public void A_nonce_is_single_use_even_when_the_first_answer_failed()
     {
         var challenge = _h.Challenge(_a);
-        SendEvidence(_a.Evidence(challenge, proof: new byte[32]));
+        SendEvidence(_a.Evidence(challenge, proof: new byte[Limits.ProofLength]));
         SendEvidence(_a.Evidence(challenge));
         Assert.Equal(ReasonCode.NonceUsed, _h.LastVerdict.Reason);
         Assert.Equal(NodeGateState.Idle, _h.Status(_a).State);
@@ -196,7 +196,7 @@ public sealed class VerificationAttackTests : IDisposable
             ClockInfo = new TpmsClockInfo(5, 1, 0, true),
             Attested = new TpmsCertifyInfo(new byte[34], new byte[34]),
         }.ToBytes();
-        var proof = AttestationProof.ComputeEvidenceProof(_a.Secret, challenge.Nonce.Span, challenge.SessionId, _a.CleanMac);
+        var proof = TestNode.EvidenceProof(_a.Secret, challenge.Nonce.Span, challenge.SessionId, _a.CleanMac);
         SendEvidence(new Evidence(challenge.SessionId, certify, _a.Quoter.Sign(certify),
             _a.Quoter.PcrValues().Select(v => (ReadOnlyMemory<byte>)v), proof));
         AssertDenied(ReasonCode.NotAQuote);
@@ -233,7 +233,7 @@ public sealed class VerificationAttackTests : IDisposable
     public void Attest_that_is_not_a_tpm_structure_is_malformed()
     {
         var challenge = _h.Challenge(_a);
-        var proof = AttestationProof.ComputeEvidenceProof(_a.Secret, challenge.Nonce.Span, challenge.SessionId, _a.CleanMac);
+        var proof = TestNode.EvidenceProof(_a.Secret, challenge.Nonce.Span, challenge.SessionId, _a.CleanMac);
         SendEvidence(new Evidence(challenge.SessionId, [0xFF, 0x54, 0x43, 0x47], [0x00, 0x10],
             _a.Quoter.PcrValues().Select(v => (ReadOnlyMemory<byte>)v), proof));
         AssertDenied(ReasonCode.EvidenceMalformed);
@@ -243,8 +243,32 @@ public sealed class VerificationAttackTests : IDisposable
     public void Made_up_proof_is_denied()
     {
         var challenge = _h.Challenge(_a);
-        SendEvidence(_a.Evidence(challenge, proof: RandomNumberGenerator.GetBytes(32)));
+        SendEvidence(_a.Evidence(challenge, proof: RandomNumberGenerator.GetBytes(Limits.ProofLength)));
         AssertDenied(ReasonCode.BadSecretProof);
+    }
+
+    /// <summary>
+    /// Item 3 of issue 11: whoever reads the controller's enrolment record learns only the proof key's public point.
+    /// Everything that can be built from it (the point taken as a secret, or as an HMAC key over the proof input the
+    /// way version 1 proved) is no proof.
+    /// </summary>
+    [Fact]
+    public void Proofs_made_from_everything_in_a_stolen_enrolment_record_are_denied()
+    {
+        var stolen = _a.Record.ToJson();
+        var record = Attestation.Enrolment.EnrolmentRecord.FromJson(stolen);
+        var challenge = _h.Challenge(_a);
+        SendEvidence(_a.Evidence(challenge, secret: record.ProofKey));
+        AssertDenied(ReasonCode.BadSecretProof);
+
+        challenge = _h.Challenge(_a);
+        byte[] input = [.. challenge.Nonce.Span, .. BitConverter.GetBytes(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(challenge.SessionId)),
+            .. _a.CleanMac.GetAddressBytes()];
+        var hmac = HMACSHA256.HashData(record.ProofKey, input);
+        SendEvidence(_a.Evidence(challenge, proof: [.. hmac, .. hmac]));
+        Assert.Equal((VerdictKind.Denied, ReasonCode.BadSecretProof), (_h.LastVerdict.Kind, _h.LastVerdict.Reason));
+        Assert.Equal(2, _h.Policy.Counters.Verdict(VerdictKind.Denied, ReasonCode.BadSecretProof));
+        Assert.DoesNotContain(Convert.ToBase64String(_a.Secret), System.Text.Encoding.UTF8.GetString(stolen));
     }
 
     [Fact]

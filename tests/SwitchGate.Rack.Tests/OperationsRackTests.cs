@@ -28,6 +28,9 @@ public sealed partial class OpsRack : IAsyncDisposable
 
     public RackFixture Rack { get; }
 
+    /// <summary>The store's database (with its WAL and shared-memory files) and the controller's configuration.</summary>
+    public string WorkDirectory => _work;
+
     public string AdminToken { get; }
 
     public string ReadToken { get; }

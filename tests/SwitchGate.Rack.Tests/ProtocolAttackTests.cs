@@ -76,10 +76,11 @@ public sealed class ProtocolAttackTests
         await using var rack = await RackFixture.StartAsync();
         var bs1 = rack.BootServer("bs1");
         using var sniffer = FrameSniffer.On(rack, "bs1");
-        var secret = Convert.FromBase64String(ReadRecord(rack, "bs1")["secret"]!.GetValue<string>());
+        var secret = TpmAttackSupport.UnsealOn(rack, bs1);
 
         var challenge = await NextChallengeAsync(rack, sniffer, bs1);
-        var proof = AttestationProof.ComputeEvidenceProof(secret, challenge.Nonce.Span, challenge.SessionId, Physical(bs1.CleanMac));
+        using var proofKey = AttestationProof.DeriveKey(secret);
+        var proof = AttestationProof.SignEvidence(proofKey, challenge.Nonce.Span, challenge.SessionId, Physical(bs1.CleanMac));
         var forged = TpmAttackSupport.QuoteOn(rack, rack.BootServer("bs2"), challenge.SessionId, challenge.Nonce, proof);
         rack.SendFrames("bs1", AgentFrame(bs1.CleanMac, forged));
 

@@ -38,6 +38,9 @@ public sealed class RackFixture : IAsyncDisposable
 
     public TopologySpec Spec => Topology.Spec;
 
+    /// <summary>Everything the controller writes here: enrolments, audit log (docs/rack.md).</summary>
+    public string WorkDirectory => _work;
+
     public string EnrolmentDirectory => Path.Combine(_work, "enrolments");
 
     public string AuditLogPath => Path.Combine(_work, "audit.jsonl");

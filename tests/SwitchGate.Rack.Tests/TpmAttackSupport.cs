@@ -1,5 +1,6 @@
 using SwitchGate.Attestation;
 using SwitchGate.BootAgent;
+using SwitchGate.BootAgent.Tpm;
 using SwitchGate.Tpm.Client;
 using SwitchGate.Tpm.Structures;
 using SwitchGate.Topology;
@@ -40,6 +41,36 @@ internal static class TpmAttackSupport
         thread.Start();
         thread.Join();
         return evidence ?? throw new InvalidOperationException($"quoting on {node.Name}'s TPM failed: {failure?.Message}", failure);
+    }
+
+    /// <summary>
+    /// The secret sealed in <paramref name="node"/>'s TPM, unsealed as its agent does (only while its PCRs are clean):
+    /// what a thief who owns the clean node learns, and what a test scans the disk for.
+    /// </summary>
+    public static byte[] UnsealOn(RackFixture rack, BootServer node) =>
+        InNamespace(rack, node, tpm => new AgentTpm(tpm, new StateDirectory(node.StateDirectory)).UnsealSecretAsync());
+
+    /// <summary>Runs <paramref name="action"/> with a connection to <paramref name="node"/>'s swtpm, from a thread inside its namespace.</summary>
+    public static T InNamespace<T>(RackFixture rack, BootServer node, Func<Tpm2, Task<T>> action)
+    {
+        T? result = default;
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                FrameSniffer.JoinNamespace(rack.Topology.Names.Namespace(node.Name));
+                using var tpm = Tpm2.ConnectSwtpmAsync("127.0.0.1", rack.Rack.Options.SwtpmPort).GetAwaiter().GetResult();
+                result = action(tpm).GetAwaiter().GetResult();
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        });
+        thread.Start();
+        thread.Join();
+        return failure is null ? result! : throw new InvalidOperationException($"TPM work on {node.Name} failed: {failure.Message}", failure);
     }
 
     private static async Task<Evidence> QuoteAsync(Tpm2 tpm, BootServer node, ulong session, byte[] nonce, byte[] proof)

@@ -33,11 +33,11 @@ public static class SeedWriter
         [
             new SwitchGate.Attestation.Hello(0, "bs1", mac),
             new Challenge(session, nonce, selectionBytes),
-            new Evidence(session, attest, signature, quoter.PcrValues().Select(v => (ReadOnlyMemory<byte>)v).ToList(), new byte[32]),
+            new Evidence(session, attest, signature, quoter.PcrValues().Select(v => (ReadOnlyMemory<byte>)v).ToList(), new byte[Limits.ProofLength]),
             Verdict.Admit(session, 30),
             Verdict.Revoke(session, ReasonCode.ReattestationFailed, ReasonCode.PcrValuesNotGolden),
             Verdict.Deny(0, ReasonCode.NotEnrolled),
-            new Depart(session, new byte[32]),
+            new Depart(session, new byte[Limits.ProofLength]),
         ];
         foreach (var m in messages)
         {
@@ -70,7 +70,7 @@ public static class SeedWriter
             Node = "bs1", DatapathId = 0xA1, Port = 2, CleanMac = mac, DirtyMac = PhysicalAddress.Parse("02-00-00-00-02-01"),
             AkPublic = quoter.AkPublic, PcrSelection = new PcrBankSelection("sha256", [0, 4, 8, 9, 14]),
             GoldenSets = [new GoldenSet("clean", new[] { 0, 4, 8, 9, 14 }.ToDictionary(p => p, _ => new byte[32]))],
-            Secret = new byte[EnrolmentRecord.SecretLength],
+            ProofKey = AttestationProof.PublicKeyOf(new byte[EnrolmentRecord.SecretLength]),
         };
         Put(directory, "enrolment", "bs1", record.ToJson());
 

@@ -1,4 +1,4 @@
--- SwitchGate layer-2 attestation protocol (EtherType 0x88B5), version 1.
+-- SwitchGate layer-2 attestation protocol (EtherType 0x88B5), version 2.
 -- Specification: docs/protocol.md. Every rule the reference codec
 -- (src/SwitchGate.Attestation) enforces is checked here too; a violation is
 -- reported as expert info in the "malformed" group with severity "error".
@@ -10,7 +10,7 @@ local sg = Proto("switchgate", "SwitchGate Attestation Protocol")
 
 -- docs/protocol.md §3
 local MAGIC = 0x5347
-local VERSION = 1
+local VERSION = 2
 local HEADER_LENGTH = 16
 local MAX_MESSAGE_LENGTH = 1500
 local MIN_FRAME_LENGTH = 60
@@ -33,7 +33,7 @@ local tlv_specs = {
     [0x0005] = { name = "ATTEST", min = 1, max = 1024 },
     [0x0006] = { name = "SIGNATURE", min = 1, max = 1024 },
     [0x0007] = { name = "PCR_VALUES", min = 2, max = 1480 },
-    [0x0008] = { name = "PROOF", min = 32, max = 32 },
+    [0x0008] = { name = "PROOF", min = 64, max = 64 },
     [0x0009] = { name = "VERDICT", min = 1, max = 1 },
     [0x000A] = { name = "REASON", min = 2, max = 2 },
     [0x000B] = { name = "LEASE_SECONDS", min = 2, max = 2 },
@@ -122,7 +122,7 @@ f.attest_type = ProtoField.uint16("switchgate.attest.type", "TPMS_ATTEST type", 
 f.signature = ProtoField.bytes("switchgate.signature", "TPMT_SIGNATURE")
 f.signature_alg = ProtoField.uint16("switchgate.signature.alg", "Signature algorithm", base.HEX, tpm_algs)
 f.pcr_value = ProtoField.bytes("switchgate.pcr_value", "PCR value")
-f.proof = ProtoField.bytes("switchgate.proof", "Proof (HMAC-SHA256)")
+f.proof = ProtoField.bytes("switchgate.proof", "Proof (ECDSA P-256 signature, r || s)")
 f.verdict = ProtoField.uint8("switchgate.verdict", "Verdict", base.DEC, verdicts)
 f.reason = ProtoField.uint16("switchgate.reason", "Reason", base.HEX, reasons)
 f.lease = ProtoField.uint16("switchgate.lease", "Lease (s)", base.DEC)

@@ -31,11 +31,12 @@ public sealed record GoldenSet(string Name, IReadOnlyDictionary<int, byte[]> Val
 /// <summary>
 /// What an operator enrols for one boot server (docs/architecture.md "Enrolment"): where it is
 /// plugged in, its two addresses, its attestation key, the PCRs that define clean mode and their
-/// golden values, and the secret sealed to them. The JSON form is the file the agent's
+/// golden values, and the public key of the proof key derived from the secret sealed to them. The JSON form is the file the agent's
 /// <c>enrol</c> step writes and the controller reads; see docs/enrolment.md.
 /// </summary>
 public sealed record EnrolmentRecord
 {
+    /// <summary>The secret the agent seals (and the controller issues through the EK): 32 random octets.</summary>
     public const int SecretLength = 32;
 
     public required string Node { get; init; }
@@ -50,8 +51,12 @@ public sealed record EnrolmentRecord
     public required PcrBankSelection PcrSelection { get; init; }
     public required IReadOnlyList<GoldenSet> GoldenSets { get; init; }
 
-    /// <summary>The random secret the agent sealed under the clean PCR policy; the controller checks proofs with it.</summary>
-    public required byte[] Secret { get; init; }
+    /// <summary>
+    /// The public point of the proof key derived from the secret the agent sealed under the clean PCR policy
+    /// (<see cref="AttestationProof.PublicKeyOf(ReadOnlySpan{byte})"/>): the controller checks proofs with it and
+    /// never holds the secret (docs/enrolment.md).
+    /// </summary>
+    public required byte[] ProofKey { get; init; }
 
     /// <summary>
     /// Optional: the AK's qualified name (TPM2_ReadPublic's qualifiedName, TPM2B_NAME contents). When present the
@@ -91,8 +96,8 @@ public sealed record EnrolmentRecord
             throw new EnrolmentFormatException("ek_public and ek_certificate go together");
         if (AkBoundToEk && EkPublic is null)
             throw new EnrolmentFormatException("ak_bound_to_ek needs ek_public and ek_certificate");
-        if (Secret.Length != SecretLength)
-            throw new EnrolmentFormatException($"secret must be {SecretLength} octets, not {Secret.Length}");
+        if (!AttestationProof.IsValidPublicKey(ProofKey))
+            throw new EnrolmentFormatException($"proof_key must be an uncompressed P-256 point ({AttestationProof.PublicKeyLength} octets, 0x04 ‖ X ‖ Y, on the curve)");
         var size = PcrSelection.DigestSize;
         if (PcrSelection.Pcrs.Count == 0)
             throw new EnrolmentFormatException("pcr_selection selects no PCR");
@@ -148,7 +153,7 @@ public sealed record EnrolmentRecord
                 w.WriteEndObject();
             }
             w.WriteEndArray();
-            w.WriteString("secret", Convert.ToBase64String(Secret));
+            w.WriteString("proof_key", Convert.ToBase64String(ProofKey));
             if (AkQualifiedName is not null)
                 w.WriteString("ak_qualified_name", Convert.ToBase64String(AkQualifiedName));
             if (EkPublic is not null)
@@ -163,7 +168,7 @@ public sealed record EnrolmentRecord
     }
 
     private static readonly string[] Keys =
-        ["node", "datapath_id", "port", "clean_mac", "dirty_mac", "ak_public", "pcr_selection", "golden_sets", "secret"];
+        ["node", "datapath_id", "port", "clean_mac", "dirty_mac", "ak_public", "pcr_selection", "golden_sets", "proof_key"];
 
     private static readonly string[] OptionalKeys = ["ak_qualified_name", "ek_public", "ek_certificate", "ak_bound_to_ek"];
 
@@ -188,6 +193,9 @@ public sealed record EnrolmentRecord
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
                 throw new EnrolmentFormatException("an enrolment record must be a JSON object");
+            // Records of protocol version 1 carried the secret itself: refuse them by name, so the operator knows to re-enrol.
+            if (root.TryGetProperty("secret", out _))
+                throw new EnrolmentFormatException("'secret' is a version-1 record holding the secret in clear: re-enrol (the record now carries proof_key only)");
             foreach (var p in root.EnumerateObject())
                 if (!Keys.Contains(p.Name) && !OptionalKeys.Contains(p.Name))
                     throw new EnrolmentFormatException($"unknown key '{p.Name}'");
@@ -206,7 +214,7 @@ public sealed record EnrolmentRecord
                 AkPublic = Base64(Str(root, "ak_public"), "ak_public"),
                 PcrSelection = ParseSelection(Str(root, "pcr_selection")),
                 GoldenSets = ParseGoldenSets(root.GetProperty("golden_sets")),
-                Secret = Base64(Str(root, "secret"), "secret"),
+                ProofKey = Base64(Str(root, "proof_key"), "proof_key"),
                 AkQualifiedName = Optional(root, "ak_qualified_name"),
                 EkPublic = Optional(root, "ek_public"),
                 EkCertificate = Optional(root, "ek_certificate"),

@@ -47,17 +47,25 @@ public sealed class AgentTpm(Tpm2 tpm, StateDirectory state)
             throw new NotCleanException("PCR 0 is zero: run 'switchgate-agent measure' (the measured launch) before enrolling");
         }
 
+        // The secret goes into the TPM (sealed) and into nothing else: the record carries only its proof key's public point.
         var secret = await tpm.GetRandomAsync(EnrolmentRecord.SecretLength, ct).ConfigureAwait(false);
         CreatedObject ak;
         CreatedObject sealedSecret;
         byte[] qualifiedName;
-        await using (var srk = await CreateSrkAsync(ct).ConfigureAwait(false))
+        byte[] proofKey;
+        try
         {
+            await using var srk = await CreateSrkAsync(ct).ConfigureAwait(false);
             ak = await tpm.CreateAsync(srk.Handle, TpmTemplates.EccAttestationKey(), ct: ct).ConfigureAwait(false);
             sealedSecret = await tpm.SealAsync(srk.Handle, secret, selection, values, ct).ConfigureAwait(false);
+            proofKey = AttestationProof.PublicKeyOf(secret);
             // The qualified name the TPM will put into every quote's qualifiedSigner: the controller checks it.
             await using var loaded = await tpm.LoadAsync(srk.Handle, ak, ct: ct).ConfigureAwait(false);
             (_, _, qualifiedName) = await tpm.ReadPublicAsync(loaded.Handle, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
         }
 
         // With an EK certificate in NV (a real TPM, or swtpm_setup --create-ek-cert) the record carries the EK and
@@ -83,7 +91,7 @@ public sealed class AgentTpm(Tpm2 tpm, StateDirectory state)
             AkPublic = Tpm2bPublic.ToBytes(ak.Public),
             PcrSelection = EnrolmentRecord.ParseSelection(MeasuredLaunch.SelectionText),
             GoldenSets = [new GoldenSet($"enrolled-{request.Now.UtcDateTime:yyyy-MM-dd}", byPcr)],
-            Secret = secret,
+            ProofKey = proofKey,
             AkQualifiedName = qualifiedName,
             EkPublic = endorsement is { } e ? Tpm2bPublic.ToBytes(e.Ek) : null,
             EkCertificate = endorsement?.Certificate,
@@ -195,7 +203,8 @@ public sealed class AgentTpm(Tpm2 tpm, StateDirectory state)
             }
 
             var (_, values) = await tpm.PcrReadAsync(quoteSelection, ct).ConfigureAwait(false);
-            var proof = AttestationProof.ComputeEvidenceProof(secret, nonce, session, cleanMac);
+            using var proofKey = AttestationProof.DeriveKey(secret);
+            var proof = AttestationProof.SignEvidence(proofKey, nonce, session, cleanMac);
             return new Evidence(session, quote.Attest, quote.Signature.ToBytes(), values.Select(v => (ReadOnlyMemory<byte>)v), proof);
         }
         finally
@@ -210,7 +219,8 @@ public sealed class AgentTpm(Tpm2 tpm, StateDirectory state)
         var secret = await UnsealSecretAsync(ct).ConfigureAwait(false);
         try
         {
-            return AttestationProof.ComputeDepartProof(secret, nonce, session, cleanMac);
+            using var proofKey = AttestationProof.DeriveKey(secret);
+            return AttestationProof.SignDepart(proofKey, nonce, session, cleanMac);
         }
         finally
         {

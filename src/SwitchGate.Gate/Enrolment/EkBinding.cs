@@ -1,3 +1,4 @@
+using SwitchGate.Attestation;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using SwitchGate.Attestation.Enrolment;
@@ -42,16 +43,25 @@ public static class EkBinding
     }
 
     /// <summary>
-    /// The bound record (a new random secret, <c>ak_bound_to_ek</c>) for the enrolment directory and the credential
+    /// The bound record (the proof key of a new random secret, <c>ak_bound_to_ek</c>) for the enrolment directory and the credential
     /// for the agent's <c>activate</c>. Throws <see cref="EnrolmentFormatException"/> when <see cref="Check"/> fails.
     /// </summary>
     public static (EnrolmentRecord Record, CredentialChallenge Credential) Bind(EnrolmentRecord record, IReadOnlyCollection<X509Certificate2> ekCa, DateTime now)
     {
         if (Check(record, ekCa, now) is { } problem)
             throw new EnrolmentFormatException(problem);
+        // The new secret lives only in this process's memory: the record keeps its proof key's public point, the
+        // credential the secret encrypted to the EK. Neither lets anyone who reads the files prove anything.
         var secret = RandomNumberGenerator.GetBytes(EnrolmentRecord.SecretLength);
-        var ak = Tpm2bPublic.Parse(record.AkPublic);
-        var credential = MakeCredential.Create(Tpm2bPublic.Parse(record.EkPublic!), ak.ComputeName(), secret);
-        return ((record with { Secret = secret, AkBoundToEk = true }).Validated(), credential);
+        try
+        {
+            var ak = Tpm2bPublic.Parse(record.AkPublic);
+            var credential = MakeCredential.Create(Tpm2bPublic.Parse(record.EkPublic!), ak.ComputeName(), secret);
+            return ((record with { ProofKey = AttestationProof.PublicKeyOf(secret), AkBoundToEk = true }).Validated(), credential);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
     }
 }

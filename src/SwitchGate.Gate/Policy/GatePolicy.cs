@@ -509,10 +509,9 @@ public sealed class GatePolicy : IDisposable
         }
         state.LastCounters = counters;
 
-        var expected = AttestationProof.ComputeEvidenceProof(state.E.Record.Secret, challenge.Nonce, session, state.E.Record.CleanMac);
-        if (!AttestationProof.ProofsEqual(expected, evidence.Proof.Span))
+        if (!AttestationProof.VerifyEvidence(state.E.ProofKey, evidence.Proof.Span, challenge.Nonce, session, state.E.Record.CleanMac))
         {
-            detail = "PROOF is not the HMAC of the enrolled secret";
+            detail = "PROOF is not a signature by the enrolled proof key";
             return ReasonCode.BadSecretProof;
         }
         state.LastChallengeNonce = challenge.Nonce;
@@ -535,10 +534,9 @@ public sealed class GatePolicy : IDisposable
             Deny(state, depart.SessionId, ReasonCode.UnknownSession, "DEPART for a session that is not admitted", now, output);
             return;
         }
-        var expected = AttestationProof.ComputeDepartProof(state.E.Record.Secret, a.LastNonce, a.Session, state.E.Record.CleanMac);
-        if (!AttestationProof.ProofsEqual(expected, depart.Proof.Span))
+        if (!AttestationProof.VerifyDepart(state.E.ProofKey, depart.Proof.Span, a.LastNonce, a.Session, state.E.Record.CleanMac))
         {
-            Deny(state, depart.SessionId, ReasonCode.BadSecretProof, "DEPART proof is not the HMAC of the enrolled secret", now, output);
+            Deny(state, depart.SessionId, ReasonCode.BadSecretProof, "DEPART proof is not a signature by the enrolled proof key", now, output);
             return;
         }
         Revoke(state, ReasonCode.Departed, null, now, output, "DEPART");

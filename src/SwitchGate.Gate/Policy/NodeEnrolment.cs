@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using SwitchGate.Attestation;
 using SwitchGate.Attestation.Enrolment;
 using SwitchGate.OpenFlow;
 using SwitchGate.Tpm.Marshalling;
@@ -12,11 +14,12 @@ namespace SwitchGate.Gate.Policy;
 /// </summary>
 public sealed class NodeEnrolment : IDisposable
 {
-    private NodeEnrolment(EnrolmentRecord record, QuoteVerifier verifier, TpmlPcrSelection selection, byte[] selectionBytes,
+    private NodeEnrolment(EnrolmentRecord record, QuoteVerifier verifier, ECDsa proofKey, TpmlPcrSelection selection, byte[] selectionBytes,
         IReadOnlyList<(string Name, byte[][] Values)> golden)
     {
         Record = record;
         Verifier = verifier;
+        ProofKey = proofKey;
         Selection = selection;
         SelectionBytes = selectionBytes;
         Golden = golden;
@@ -31,6 +34,9 @@ public sealed class NodeEnrolment : IDisposable
     public MacAddress CleanMac { get; }
     public MacAddress DirtyMac { get; }
     public QuoteVerifier Verifier { get; }
+
+    /// <summary>The enrolled proof key's public point, imported once: it checks EVIDENCE and DEPART proofs.</summary>
+    public ECDsa ProofKey { get; }
     public TpmlPcrSelection Selection { get; }
 
     /// <summary>The marshalled TPML_PCR_SELECTION sent in CHALLENGE.</summary>
@@ -64,11 +70,17 @@ public sealed class NodeEnrolment : IDisposable
         var golden = record.GoldenSets
             .Select(s => (s.Name, record.PcrSelection.Pcrs.Select(p => s.Values[p]).ToArray()))
             .ToList();
-        return new NodeEnrolment(record, new QuoteVerifier(key, record.AkQualifiedName), selection, selection.ToBytes(), golden);
+        var proofKey = AttestationProof.ImportPublicKey(record.ProofKey)
+            ?? throw new EnrolmentFormatException("proof_key is not a P-256 point");
+        return new NodeEnrolment(record, new QuoteVerifier(key, record.AkQualifiedName), proofKey, selection, selection.ToBytes(), golden);
     }
 
     /// <summary>True when two records describe the same enrolment (every field, byte for byte).</summary>
     public static bool SameRecord(EnrolmentRecord a, EnrolmentRecord b) => a.ToJson().AsSpan().SequenceEqual(b.ToJson());
 
-    public void Dispose() => Verifier.Dispose();
+    public void Dispose()
+    {
+        Verifier.Dispose();
+        ProofKey.Dispose();
+    }
 }
