@@ -1,6 +1,7 @@
 using System.Buffers;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Engines;
+using SwitchGate.Ethernet;
 using SwitchGate.OpenFlow;
 
 namespace SwitchGate.Benchmarks.OpenFlow;

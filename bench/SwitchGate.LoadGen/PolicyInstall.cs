@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SwitchGate.Controller;
 using SwitchGate.Controller.Sessions;
+using SwitchGate.Ethernet;
 using SwitchGate.OpenFlow;
 
 namespace SwitchGate.LoadGen;

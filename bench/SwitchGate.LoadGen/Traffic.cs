@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using SwitchGate.Ethernet;
 using SwitchGate.OpenFlow;
 
 namespace SwitchGate.LoadGen;

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using SwitchGate.Controller;
+using SwitchGate.Ethernet;
 using SwitchGate.Gate;
 using SwitchGate.Gate.Hosting;
 using SwitchGate.Gate.Policy;
@@ -185,7 +186,7 @@ internal static class ControllerCommands
         {
             var link = spec.LinkOf(h.Name);
             return new PortRole(h.Name, h.Role == HostRole.BootServer ? PortRoleKind.BootServer : PortRoleKind.ProductionHost,
-                spec.Switch(link.Switch).DatapathId, (uint)link.Port, new OpenFlow.MacAddress((h.CleanMac ?? h.Mac).Value), h.Address);
+                spec.Switch(link.Switch).DatapathId, (uint)link.Port, h.CleanMac ?? h.Mac, h.Address);
         }).ToList();
 
     private static Command CreateStore()

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using SwitchGate.Ethernet;
 using SwitchGate.Topology;
 
 namespace SwitchGate.Cli;

@@ -1,3 +1,5 @@
+using SwitchGate.Ethernet;
+
 namespace SwitchGate.OpenFlow;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using SwitchGate.Ethernet;
 
 namespace SwitchGate.Topology;
 

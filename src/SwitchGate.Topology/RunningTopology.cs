@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SwitchGate.Ethernet;
 
 namespace SwitchGate.Topology;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using SwitchGate.Ethernet;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 

@@ -1,4 +1,5 @@
 using System.Net;
+using SwitchGate.Ethernet;
 
 namespace SwitchGate.Topology;
 
@@ -54,31 +55,3 @@ public sealed record TopologySpec(
     public LinkSpec LinkOf(string host) => Links.Single(l => l.Host == host);
 }
 
-/// <summary>A 48-bit unicast Ethernet address, printed lower-case with colons.</summary>
-public readonly record struct MacAddress(ulong Value)
-{
-    public static bool TryParse(string text, out MacAddress mac)
-    {
-        mac = default;
-        var parts = text.Split(':');
-        if (parts.Length != 6) return false;
-        ulong value = 0;
-        foreach (var part in parts)
-        {
-            if (part.Length != 2 || !byte.TryParse(part, System.Globalization.NumberStyles.AllowHexSpecifier, null, out var b))
-                return false;
-            value = (value << 8) | b;
-        }
-        mac = new MacAddress(value);
-        return true;
-    }
-
-    /// <summary>IEEE 802: the I/G bit (least significant bit of the first octet) marks group addresses.</summary>
-    public bool IsMulticast => ((Value >> 40) & 1) == 1;
-
-    public override string ToString()
-    {
-        var value = Value;
-        return string.Join(':', Enumerable.Range(0, 6).Select(i => ((value >> (40 - 8 * i)) & 0xff).ToString("x2")));
-    }
-}

@@ -1,4 +1,5 @@
 using SwitchGate.Controller.Forwarding;
+using SwitchGate.Ethernet;
 using SwitchGate.OpenFlow;
 using static SwitchGate.Controller.Tests.SessionTests;
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using SwitchGate.Controller.Forwarding;
 using SwitchGate.Controller.Pipeline;
 using SwitchGate.Controller.Sessions;
+using SwitchGate.Ethernet;
 using SwitchGate.OpenFlow;
 
 namespace SwitchGate.Controller.Tests;

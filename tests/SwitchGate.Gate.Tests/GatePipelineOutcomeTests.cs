@@ -1,4 +1,5 @@
 using SwitchGate.Attestation;
+using SwitchGate.Ethernet;
 using SwitchGate.Gate.Policy;
 using SwitchGate.OpenFlow;
 

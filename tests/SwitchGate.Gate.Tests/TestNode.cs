@@ -2,6 +2,7 @@ using System.Net.NetworkInformation;
 using System.Security.Cryptography;
 using SwitchGate.Attestation;
 using SwitchGate.Attestation.Enrolment;
+using SwitchGate.Ethernet;
 using SwitchGate.TestSupport.Tpm;
 using SwitchGate.OpenFlow;
 using SwitchGate.Tpm.Structures;

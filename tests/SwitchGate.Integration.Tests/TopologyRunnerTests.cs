@@ -1,3 +1,4 @@
+using SwitchGate.Ethernet;
 using SwitchGate.Topology;
 
 namespace SwitchGate.Integration.Tests;

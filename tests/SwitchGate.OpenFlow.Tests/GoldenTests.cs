@@ -1,4 +1,5 @@
 using System.Buffers;
+using SwitchGate.Ethernet;
 
 namespace SwitchGate.OpenFlow.Tests;
 

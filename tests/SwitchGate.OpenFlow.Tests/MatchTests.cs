@@ -1,4 +1,5 @@
 using System.Net;
+using SwitchGate.Ethernet;
 
 namespace SwitchGate.OpenFlow.Tests;
 
@@ -111,27 +112,5 @@ public class MatchTests
         Assert.Equal("pbb_uca", onf.Name);
         Assert.Equal("tun_ipv4_src", nx.Name);
         Assert.Equal(0xffff0007u, onf.Header);
-    }
-}
-
-public class MacAddressTests
-{
-    [Fact]
-    public void Parse_format_and_bits()
-    {
-        var mac = MacAddress.Parse("AA:bb:0C:dd:ee:0F");
-        Assert.Equal("aa:bb:0c:dd:ee:0f", mac.ToString());
-        Assert.Equal(0xaabb0cddee0fUL, mac.Value);
-        Assert.False(mac.IsMulticast);
-        Assert.True(MacAddress.Parse("01:00:5e:00:00:01").IsMulticast);
-        Assert.True(MacAddress.Broadcast.IsMulticast);
-        Assert.Equal("ff:ff:ff:ff:ff:ff", MacAddress.Broadcast.ToString());
-        Span<byte> b = stackalloc byte[6];
-        mac.WriteTo(b);
-        Assert.Equal(mac, MacAddress.Read(b));
-        Assert.False(MacAddress.TryParse("aa:bb:cc:dd:ee", out _));
-        Assert.False(MacAddress.TryParse("aa:bb:cc:dd:ee:gg", out _));
-        Assert.Throws<FormatException>(() => MacAddress.Parse("nope"));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new MacAddress(1UL << 48));
     }
 }

@@ -3,6 +3,7 @@ using System.Net;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
+using SwitchGate.Ethernet;
 
 namespace SwitchGate.OpenFlow.Tests;
 

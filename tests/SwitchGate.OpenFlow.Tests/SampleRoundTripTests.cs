@@ -1,3 +1,5 @@
+using SwitchGate.Ethernet;
+
 namespace SwitchGate.OpenFlow.Tests;
 
 /// <summary>One message of every type, built with the typed API: encode, decode, compare, and render as JSON/text.</summary>

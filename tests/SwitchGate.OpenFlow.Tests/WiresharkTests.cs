@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;
+using SwitchGate.Ethernet;
 
 namespace SwitchGate.OpenFlow.Tests;
 

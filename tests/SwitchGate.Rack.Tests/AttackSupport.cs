@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net.NetworkInformation;
 using System.Runtime.InteropServices;
 using SwitchGate.Attestation;
+using SwitchGate.Ethernet;
 using SwitchGate.Topology;
 
 namespace SwitchGate.Rack.Tests;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using SwitchGate.Attestation;
+using SwitchGate.Ethernet;
 using SwitchGate.Topology;
 
 namespace SwitchGate.Rack.Tests;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using SwitchGate.Ethernet;
 using SwitchGate.Topology;
 
 namespace SwitchGate.Rack.Tests;

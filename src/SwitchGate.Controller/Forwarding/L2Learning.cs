@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using SwitchGate.Controller.Pipeline;
+using SwitchGate.Ethernet;
 using SwitchGate.OpenFlow;
 
 namespace SwitchGate.Controller.Forwarding;

@@ -1,6 +1,7 @@
 using System.Net;
 using SwitchGate.Attestation;
 using SwitchGate.Controller.Forwarding;
+using SwitchGate.Ethernet;
 using SwitchGate.OpenFlow;
 
 namespace SwitchGate.Gate.Policy;

@@ -3,6 +3,7 @@ using System.Net.NetworkInformation;
 using System.Security.Cryptography;
 using SwitchGate.Attestation;
 using SwitchGate.Attestation.Enrolment;
+using SwitchGate.Ethernet;
 using SwitchGate.OpenFlow;
 using SwitchGate.Tpm.Marshalling;
 using SwitchGate.Tpm.Structures;

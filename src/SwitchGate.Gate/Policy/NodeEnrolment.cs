@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using SwitchGate.Attestation;
 using SwitchGate.Attestation.Enrolment;
+using SwitchGate.Ethernet;
 using SwitchGate.OpenFlow;
 using SwitchGate.Tpm.Marshalling;
 using SwitchGate.Tpm.Structures;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using SwitchGate.Ethernet;
 using SwitchGate.OpenFlow;
 
 namespace SwitchGate.Gate.Policy;

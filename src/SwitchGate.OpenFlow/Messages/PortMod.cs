@@ -1,3 +1,5 @@
+using SwitchGate.Ethernet;
+
 namespace SwitchGate.OpenFlow;
 
 // OFPT_PORT_MOD (OpenFlow 1.3.5 §7.3.4.5). Each record writes its body after the header; OfpCodec reads them.

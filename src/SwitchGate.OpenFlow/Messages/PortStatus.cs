@@ -1,3 +1,5 @@
+using SwitchGate.Ethernet;
+
 namespace SwitchGate.OpenFlow;
 
 // ofp_port (OpenFlow 1.3.5 §7.2.1) and OFPT_PORT_STATUS (§7.4.3). Each record writes its body after the header;

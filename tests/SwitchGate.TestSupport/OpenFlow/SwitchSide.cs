@@ -1,3 +1,4 @@
+using SwitchGate.Ethernet;
 using SwitchGate.OpenFlow;
 
 namespace SwitchGate.TestSupport.OpenFlow;
