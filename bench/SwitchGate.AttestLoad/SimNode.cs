@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using System.Net.NetworkInformation;
 using System.Security.Cryptography;
 using SwitchGate.Attestation;
 using SwitchGate.Attestation.Enrolment;
+using SwitchGate.Ethernet;
 using SwitchGate.TestSupport.Tpm;
 using SwitchGate.Tpm.Structures;
 
@@ -59,8 +59,8 @@ internal sealed class SimNode
         SwitchIndex = switchIndex;
         Port = port;
         DatapathId = datapathId;
-        CleanMac = new PhysicalAddress([0x02, 0xC0, (byte)switchIndex, 0x00, (byte)(port >> 8), (byte)port]);
-        DirtyMac = new PhysicalAddress([0x02, 0xD0, (byte)switchIndex, 0x00, (byte)(port >> 8), (byte)port]);
+        CleanMac = MacAddress.FromBytes([0x02, 0xC0, (byte)switchIndex, 0x00, (byte)(port >> 8), (byte)port]);
+        DirtyMac = MacAddress.FromBytes([0x02, 0xD0, (byte)switchIndex, 0x00, (byte)(port >> 8), (byte)port]);
         _quoter = new SoftwareQuoter(TpmlPcrSelection.Parse(Selection));
         // The emulated measured launch: per-node firmware/loader/cmdline/agent digests; PCR 14 stays zero in clean mode.
         foreach (var pcr in new[] { 0, 4, 8, 9 })
@@ -72,8 +72,8 @@ internal sealed class SimNode
     public int SwitchIndex { get; }
     public uint Port { get; }
     public ulong DatapathId { get; }
-    public PhysicalAddress CleanMac { get; }
-    public PhysicalAddress DirtyMac { get; }
+    public MacAddress CleanMac { get; }
+    public MacAddress DirtyMac { get; }
 
     public EnrolmentRecord Enrolment() => new EnrolmentRecord
     {

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Net.NetworkInformation;
 using System.Text;
+using SwitchGate.Ethernet;
 
 namespace SwitchGate.Attestation;
 
@@ -36,7 +36,7 @@ public static class AttestationCodec
         {
             case Hello hello:
                 WriteTlv(buffer, TlvType.NodeName, Encoding.UTF8.GetBytes(hello.NodeName));
-                WriteTlv(buffer, TlvType.CleanMac, hello.CleanMac.GetAddressBytes());
+                WriteTlv(buffer, TlvType.CleanMac, hello.CleanMac.ToBytes());
                 break;
             case Challenge challenge:
                 WriteTlv(buffer, TlvType.Nonce, challenge.Nonce.Span);
@@ -269,9 +269,9 @@ public static class AttestationCodec
         return name;
     }
 
-    private static PhysicalAddress ReadCleanMac(ReadOnlySpan<byte> value) =>
+    private static MacAddress ReadCleanMac(ReadOnlySpan<byte> value) =>
         Validate.IsValidCleanMac(value)
-            ? new PhysicalAddress(value.ToArray())
+            ? MacAddress.FromBytes(value)
             : throw new AttestationFormatException(FormatError.BadTlvValue, "CleanMac must be unicast and not zero");
 
     private static List<ReadOnlyMemory<byte>> SplitPcrValues(ReadOnlySpan<byte> value)

@@ -1,10 +1,10 @@
 using System.Buffers.Binary;
-using System.Net.NetworkInformation;
+using SwitchGate.Ethernet;
 
 namespace SwitchGate.Attestation;
 
 /// <summary>An attestation message with the Ethernet addresses it travelled between.</summary>
-public sealed record AttestationFrameContent(PhysicalAddress Destination, PhysicalAddress Source, AttestationMessage Message);
+public sealed record AttestationFrameContent(MacAddress Destination, MacAddress Source, AttestationMessage Message);
 
 /// <summary>
 /// Builds and parses whole Ethernet II frames carrying one attestation message (docs/protocol.md §2).
@@ -27,30 +27,28 @@ public static class AttestationFrame
     /// 01-80-C2-00-00-0E (IEEE Std 802.1Q-2018 Table 8-1), which no conformant bridge or TPMR forwards, so
     /// even a switch that fell out of OpenFlow control (or a plain bridge on the path) never delivers it to a host.
     /// </summary>
-    public static PhysicalAddress ControllerDestination => new([0x01, 0x80, 0xC2, 0x00, 0x00, 0x0E]);
+    public static MacAddress ControllerDestination { get; } = new(0x0180_C200_000EUL);
 
     /// <summary>
     /// The source address the controller puts on its frames unless configured otherwise: locally
     /// administered unicast ("SG" 00 00 01). Agents must not rely on it; the switch alone authenticates the origin.
     /// </summary>
-    public static PhysicalAddress DefaultControllerSource => new([0x02, 0x53, 0x47, 0x00, 0x00, 0x01]);
+    public static MacAddress DefaultControllerSource { get; } = new(0x0253_4700_0001UL);
 
     /// <summary>Encodes <paramref name="message"/> into a frame, zero-padded to the 60-octet minimum.</summary>
-    public static byte[] Build(PhysicalAddress destination, PhysicalAddress source, AttestationMessage message)
+    public static byte[] Build(MacAddress destination, MacAddress source, AttestationMessage message)
     {
-        var dst = MacOctets(destination, nameof(destination));
-        var src = MacOctets(source, nameof(source));
         var payload = AttestationCodec.Encode(message);
         var frame = new byte[Math.Max(MinimumFrameLength, EthernetHeaderLength + payload.Length)];
-        dst.CopyTo(frame, 0);
-        src.CopyTo(frame, 6);
+        destination.WriteTo(frame);
+        source.WriteTo(frame.AsSpan(6));
         BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), EtherType);
         payload.CopyTo(frame, EthernetHeaderLength);
         return frame;
     }
 
     /// <summary>Builds the frame into <paramref name="destination"/> (padding included) and returns its length.</summary>
-    public static int Build(PhysicalAddress destination, PhysicalAddress source, AttestationMessage message, Span<byte> frame)
+    public static int Build(MacAddress destination, MacAddress source, AttestationMessage message, Span<byte> frame)
     {
         var bytes = Build(destination, source, message);
         if (bytes.Length > frame.Length)
@@ -89,13 +87,6 @@ public static class AttestationFrame
         }
 
         var message = AttestationCodec.Decode(payload[..length]);
-        return new AttestationFrameContent(new PhysicalAddress(frame[..6].ToArray()), new PhysicalAddress(frame[6..12].ToArray()), message);
-    }
-
-    private static byte[] MacOctets(PhysicalAddress address, string name)
-    {
-        ArgumentNullException.ThrowIfNull(address, name);
-        var octets = address.GetAddressBytes();
-        return octets.Length == 6 ? octets : throw new ArgumentException("an Ethernet address is 6 octets", name);
+        return new AttestationFrameContent(MacAddress.Read(frame), MacAddress.Read(frame[6..]), message);
     }
 }

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
-using System.Net.NetworkInformation;
 using System.Numerics;
 using System.Security.Cryptography;
+using SwitchGate.Ethernet;
 
 namespace SwitchGate.Attestation;
 
@@ -116,7 +116,7 @@ public static class AttestationProof
     }
 
     /// <summary>proof = ECDSA-P256-SHA256(proof key, nonce ‖ session ‖ clean MAC), r ‖ s (docs/protocol.md §8).</summary>
-    public static byte[] SignEvidence(ECDsa key, ReadOnlySpan<byte> nonce, ulong sessionId, PhysicalAddress cleanMac)
+    public static byte[] SignEvidence(ECDsa key, ReadOnlySpan<byte> nonce, ulong sessionId, MacAddress cleanMac)
     {
         ArgumentNullException.ThrowIfNull(key);
         Span<byte> input = stackalloc byte[EvidenceInputLength];
@@ -128,7 +128,7 @@ public static class AttestationProof
     /// proof = ECDSA-P256-SHA256(proof key, nonce ‖ session ‖ clean MAC ‖ "DEPART"), where nonce is the one whose
     /// EVIDENCE last admitted or renewed the session.
     /// </summary>
-    public static byte[] SignDepart(ECDsa key, ReadOnlySpan<byte> nonce, ulong sessionId, PhysicalAddress cleanMac)
+    public static byte[] SignDepart(ECDsa key, ReadOnlySpan<byte> nonce, ulong sessionId, MacAddress cleanMac)
     {
         ArgumentNullException.ThrowIfNull(key);
         Span<byte> input = stackalloc byte[EvidenceInputLength + DepartLabel.Length];
@@ -138,7 +138,7 @@ public static class AttestationProof
     }
 
     /// <summary>Checks an EVIDENCE proof against the enrolled public point; a proof of another length is false.</summary>
-    public static bool VerifyEvidence(ECDsa publicKey, ReadOnlySpan<byte> proof, ReadOnlySpan<byte> nonce, ulong sessionId, PhysicalAddress cleanMac)
+    public static bool VerifyEvidence(ECDsa publicKey, ReadOnlySpan<byte> proof, ReadOnlySpan<byte> nonce, ulong sessionId, MacAddress cleanMac)
     {
         ArgumentNullException.ThrowIfNull(publicKey);
         Span<byte> input = stackalloc byte[EvidenceInputLength];
@@ -148,7 +148,7 @@ public static class AttestationProof
     }
 
     /// <summary>Checks a DEPART proof against the enrolled public point.</summary>
-    public static bool VerifyDepart(ECDsa publicKey, ReadOnlySpan<byte> proof, ReadOnlySpan<byte> nonce, ulong sessionId, PhysicalAddress cleanMac)
+    public static bool VerifyDepart(ECDsa publicKey, ReadOnlySpan<byte> proof, ReadOnlySpan<byte> nonce, ulong sessionId, MacAddress cleanMac)
     {
         ArgumentNullException.ThrowIfNull(publicKey);
         Span<byte> input = stackalloc byte[EvidenceInputLength + DepartLabel.Length];
@@ -158,22 +158,15 @@ public static class AttestationProof
             && publicKey.VerifyData(input, proof, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
     }
 
-    private static void FillInput(Span<byte> input, ReadOnlySpan<byte> nonce, ulong sessionId, PhysicalAddress cleanMac)
+    private static void FillInput(Span<byte> input, ReadOnlySpan<byte> nonce, ulong sessionId, MacAddress cleanMac)
     {
         if (nonce.Length != Limits.NonceLength)
         {
             throw new ArgumentException("the nonce is 32 octets", nameof(nonce));
         }
 
-        ArgumentNullException.ThrowIfNull(cleanMac);
-        var mac = cleanMac.GetAddressBytes();
-        if (mac.Length != Limits.MacLength)
-        {
-            throw new ArgumentException("the clean MAC is 6 octets", nameof(cleanMac));
-        }
-
         nonce.CopyTo(input);
         BinaryPrimitives.WriteUInt64BigEndian(input[Limits.NonceLength..], sessionId);
-        mac.CopyTo(input[(Limits.NonceLength + 8)..]);
+        cleanMac.WriteTo(input[(Limits.NonceLength + 8)..]);
     }
 }

@@ -1,5 +1,5 @@
-using System.Net.NetworkInformation;
 using System.Text;
+using SwitchGate.Ethernet;
 
 namespace SwitchGate.Attestation;
 
@@ -87,17 +87,8 @@ internal static class Validate
     internal static bool IsValidCleanMac(ReadOnlySpan<byte> mac) =>
         mac.Length == Limits.MacLength && (mac[0] & 0x01) == 0 && mac.ContainsAnyExcept((byte)0);
 
-    internal static PhysicalAddress CleanMac(PhysicalAddress mac)
-    {
-        ArgumentNullException.ThrowIfNull(mac);
-        var bytes = mac.GetAddressBytes();
-        if (!IsValidCleanMac(bytes))
-        {
-            throw new ArgumentException("the clean MAC must be a 6-octet unicast address other than 0", nameof(mac));
-        }
-
-        return new PhysicalAddress(bytes);
-    }
+    internal static MacAddress CleanMac(MacAddress mac) =>
+        mac.IsUnicast ? mac : throw new ArgumentException("the clean MAC must be a unicast address other than 0", nameof(mac));
 
     internal static ReadOnlyMemory<byte> Exact(ReadOnlySpan<byte> value, int length, string name) =>
         value.Length == length ? value.ToArray() : throw new ArgumentException($"must be {length} octets", name);

@@ -1,4 +1,5 @@
-using System.Net.NetworkInformation;
+using SwitchGate.Ethernet;
+
 
 namespace SwitchGate.Attestation;
 
@@ -23,7 +24,7 @@ public abstract record AttestationMessage
 /// </summary>
 public sealed record Hello : AttestationMessage
 {
-    public Hello(ulong sessionId, string nodeName, PhysicalAddress cleanMac)
+    public Hello(ulong sessionId, string nodeName, MacAddress cleanMac)
         : base(sessionId)
     {
         NodeName = Validate.NodeName(nodeName);
@@ -34,7 +35,7 @@ public sealed record Hello : AttestationMessage
 
     public string NodeName { get; }
 
-    public PhysicalAddress CleanMac { get; }
+    public MacAddress CleanMac { get; }
 }
 
 /// <summary>Controller → agent: the session and a fresh single-use nonce to quote over the given PCR selection.</summary>

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
-using System.Net.NetworkInformation;
 using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -11,6 +10,7 @@ using SwitchGate.Attestation.Enrolment;
 using SwitchGate.BootAgent.Core;
 using SwitchGate.BootAgent.Hosting;
 using SwitchGate.BootAgent.Jobs;
+using SwitchGate.Ethernet;
 using SwitchGate.Jobs.Pipeline;
 using SwitchGate.Jobs.Storage;
 using SwitchGate.BootAgent.Network;
@@ -288,10 +288,10 @@ public static class AgentCommands
             {
                 var identity = state.LoadIdentity();
                 var iface = parse.GetValue(InterfaceOption)!;
-                var mac = NetworkInterface.GetAllNetworkInterfaces().FirstOrDefault(n => n.Name == iface)?.GetPhysicalAddress();
+                var mac = NicAddress.Find(iface);
                 log.LogInformation("node={Node} clean_mac={Clean} dirty_mac={Dirty} nic={Nic} nic_mac={NicMac}", identity.Node,
-                    EnrolmentRecord.Format(identity.CleanMac), EnrolmentRecord.Format(identity.DirtyMac), iface,
-                    mac is null ? "absent" : EnrolmentRecord.Format(mac));
+                    identity.CleanMac.ToString(), identity.DirtyMac.ToString(), iface,
+                    mac?.ToString() ?? "absent");
             }
             else
             {
@@ -330,7 +330,7 @@ public static class AgentCommands
         var macStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         await NicAddress.SetAsync(iface, identity.CleanMac, ct);
         var mac = System.Diagnostics.Stopwatch.GetElapsedTime(macStarted);
-        log.LogInformation("rebooted mac={Mac} power_cycle_ms={PowerCycle} launch_ms={Launch} mac_ms={MacChange}", EnrolmentRecord.Format(identity.CleanMac),
+        log.LogInformation("rebooted mac={Mac} power_cycle_ms={PowerCycle} launch_ms={Launch} mac_ms={MacChange}", identity.CleanMac.ToString(),
             Ms(powerCycle), Ms(launch), Ms(mac));
     }
 
@@ -423,7 +423,7 @@ public static class AgentCommands
         if (!NicAddress.Current(iface).Equals(identity.CleanMac))
         {
             throw new AgentConfigurationException(
-                $"{iface} has MAC {EnrolmentRecord.Format(NicAddress.Current(iface))}, not the clean MAC {EnrolmentRecord.Format(identity.CleanMac)}: the node is not in clean mode (run 'reboot')");
+                $"{iface} has MAC {NicAddress.Current(iface)}, not the clean MAC {identity.CleanMac}: the node is not in clean mode (run 'reboot')");
         }
 
         return PcapLink.Open(iface);
@@ -439,7 +439,7 @@ public static class AgentCommands
         return parse.GetValue(NodeOption) is { } node ? identity with { Node = node } : identity;
     }
 
-    private static PhysicalAddress Mac(string text, string option)
+    private static MacAddress Mac(string text, string option)
     {
         try
         {

@@ -1,10 +1,10 @@
-using System.Net.NetworkInformation;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using SwitchGate.Attestation;
 using SwitchGate.Attestation.Enrolment;
 using SwitchGate.BootAgent.Core;
 using SwitchGate.BootAgent.Tpm;
+using SwitchGate.Ethernet;
 using SwitchGate.Tpm.Client;
 using SwitchGate.Tpm.Marshalling;
 using SwitchGate.Tpm.Structures;
@@ -12,7 +12,7 @@ using SwitchGate.Tpm.Structures;
 namespace SwitchGate.BootAgent;
 
 /// <summary>The node's identity as enrolled, kept so that later commands need no MAC options.</summary>
-public sealed record NodeIdentity(string Node, PhysicalAddress CleanMac, PhysicalAddress DirtyMac);
+public sealed record NodeIdentity(string Node, MacAddress CleanMac, MacAddress DirtyMac);
 
 /// <summary>
 /// The agent's state directory (<c>--state-dir</c>, docs/agent.md "State directory"):
@@ -74,8 +74,8 @@ public sealed class StateDirectory(string path)
         var json = new JsonObject
         {
             ["node"] = id.Node,
-            ["clean_mac"] = EnrolmentRecord.Format(id.CleanMac),
-            ["dirty_mac"] = EnrolmentRecord.Format(id.DirtyMac),
+            ["clean_mac"] = id.CleanMac.ToString(),
+            ["dirty_mac"] = id.DirtyMac.ToString(),
         };
         WriteAtomic("node.json", JsonSerializer.SerializeToUtf8Bytes(json, new JsonSerializerOptions { WriteIndented = true }));
     }

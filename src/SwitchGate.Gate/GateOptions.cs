@@ -1,5 +1,5 @@
-using System.Net.NetworkInformation;
 using SwitchGate.Attestation;
+using SwitchGate.Ethernet;
 
 namespace SwitchGate.Gate;
 
@@ -28,7 +28,7 @@ public sealed class GateOptions
     public uint MeterBurstPackets { get; set; } = 10;
 
     /// <summary>Source address of the controller's frames (docs/protocol.md §2).</summary>
-    public PhysicalAddress ControllerMac { get; set; } = AttestationFrame.DefaultControllerSource;
+    public MacAddress ControllerMac { get; set; } = AttestationFrame.DefaultControllerSource;
 
     /// <summary>
     /// fsync the audit log on every append (default). False: appends are written at once (a killed controller loses
@@ -78,8 +78,8 @@ public sealed class GateOptions
             problems.Add($"nonce lifetime {NonceLifetime.TotalSeconds}s must be positive and shorter than the lease");
         if (MeterRatePps == 0)
             problems.Add("meter rate must be at least 1 packet per second");
-        if (ControllerMac.GetAddressBytes() is not { Length: 6 } mac || (mac[0] & 1) != 0)
-            problems.Add("the controller MAC must be a 48-bit unicast address");
+        if (!ControllerMac.IsUnicast)
+            problems.Add("the controller MAC must be a unicast address other than 0");
         if (EnrolmentPollInterval < TimeSpan.Zero)
             problems.Add("the enrolment poll interval cannot be negative");
         if (LeaseCheckInterval <= TimeSpan.Zero)

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Net.NetworkInformation;
 using System.Security.Cryptography;
+using SwitchGate.Ethernet;
 
 namespace SwitchGate.Attestation.Tests;
 
@@ -12,8 +12,8 @@ namespace SwitchGate.Attestation.Tests;
 [Trait("Requires", "tshark")]
 public sealed class DissectorTests : IDisposable
 {
-    private static readonly PhysicalAddress Controller = AttestationFrame.DefaultControllerSource;
-    private static readonly PhysicalAddress Agent = Samples.CleanMac;
+    private static readonly MacAddress Controller = AttestationFrame.DefaultControllerSource;
+    private static readonly MacAddress Agent = Samples.CleanMac;
     private static readonly ECDsa ProofKey = AttestationProof.DeriveKey(RandomNumberGenerator.GetBytes(32));
 
     private readonly string directory = Directory.CreateTempSubdirectory("switchgate-dissector-").FullName;

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using System.Net.NetworkInformation;
+using SwitchGate.Ethernet;
 using static SwitchGate.Attestation.Tests.Samples;
 
 namespace SwitchGate.Attestation.Tests;
@@ -328,7 +328,7 @@ public class MalformedTests
         var frame = AttestationFrame.Build(CleanMac, AttestationFrame.DefaultControllerSource, Samples.Admitted);
         var content = AttestationFrame.Parse(frame);
         Assert.Equal(CleanMac, content.Destination);
-        Assert.Equal(PhysicalAddress.Parse("02-53-47-00-00-01"), content.Source);
+        Assert.Equal(MacAddress.Parse("02-53-47-00-00-01"), content.Source);
         Assert.Equal(Samples.Admitted, content.Message);
     }
 
@@ -341,7 +341,7 @@ public class MalformedTests
         Assert.Throws<ArgumentException>(() => new Hello(0, new string('a', 65), CleanMac));
         Assert.Throws<ArgumentException>(() => new Hello(0, "a\nb", CleanMac));
         Assert.Throws<ArgumentException>(() => new Hello(0, "\ud800", CleanMac));
-        Assert.Throws<ArgumentException>(() => new Hello(0, "bs1", PhysicalAddress.Parse("01-00-5E-00-00-01")));
+        Assert.Throws<ArgumentException>(() => new Hello(0, "bs1", MacAddress.Parse("01-00-5E-00-00-01")));
         Assert.Throws<ArgumentException>(() => new Evidence(1, [1], [1], [], Proof64));
         Assert.Throws<ArgumentException>(() => new Evidence(1, [1], [1], [new byte[65]], Proof64));
         Assert.Throws<ArgumentException>(() => new Verdict(1, VerdictKind.Admitted, ReasonCode.Admitted));

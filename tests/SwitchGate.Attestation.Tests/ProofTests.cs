@@ -1,5 +1,5 @@
-using System.Net.NetworkInformation;
 using System.Security.Cryptography;
+using SwitchGate.Ethernet;
 
 namespace SwitchGate.Attestation.Tests;
 
@@ -9,7 +9,7 @@ public sealed class ProofTests : IDisposable
     private static readonly byte[] Secret = RandomNumberGenerator.GetBytes(32);
     private static readonly byte[] Nonce = RandomNumberGenerator.GetBytes(32);
     private const ulong Session = 0x1122334455667788;
-    private static readonly PhysicalAddress Mac = PhysicalAddress.Parse("02-00-00-00-01-01");
+    private static readonly MacAddress Mac = MacAddress.Parse("02-00-00-00-01-01");
 
     private readonly ECDsa _key = AttestationProof.DeriveKey(Secret);
     private readonly ECDsa _verifier = AttestationProof.ImportPublicKey(AttestationProof.PublicKeyOf(Secret))!;
@@ -44,7 +44,7 @@ public sealed class ProofTests : IDisposable
         var proof = Proof();
         Assert.False(AttestationProof.VerifyEvidence(_verifier, proof, RandomNumberGenerator.GetBytes(32), Session, Mac));
         Assert.False(AttestationProof.VerifyEvidence(_verifier, proof, Nonce, Session + 1, Mac));
-        Assert.False(AttestationProof.VerifyEvidence(_verifier, proof, Nonce, Session, PhysicalAddress.Parse("02-00-00-00-01-02")));
+        Assert.False(AttestationProof.VerifyEvidence(_verifier, proof, Nonce, Session, MacAddress.Parse("02-00-00-00-01-02")));
     }
 
     [Fact]
@@ -83,7 +83,7 @@ public sealed class ProofTests : IDisposable
     {
         Assert.Throws<ArgumentException>(() => AttestationProof.DeriveKey(new byte[15]));
         Assert.Throws<ArgumentException>(() => AttestationProof.SignEvidence(_key, Nonce[..31], Session, Mac));
-        Assert.Throws<ArgumentException>(() => AttestationProof.SignDepart(_key, Nonce, Session, new PhysicalAddress([1, 2, 3])));
+        Assert.Throws<ArgumentException>(() => AttestationProof.SignDepart(_key, Nonce, Session, MacAddress.FromBytes([1, 2, 3])));
         var point = AttestationProof.PublicKeyOf(Secret);
         point[^1] ^= 1;
         Assert.Null(AttestationProof.ImportPublicKey(point));

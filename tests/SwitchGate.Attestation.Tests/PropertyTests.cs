@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
-using System.Net.NetworkInformation;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
+using SwitchGate.Ethernet;
 
 namespace SwitchGate.Attestation.Tests;
 
@@ -17,12 +17,12 @@ public class PropertyTests
     private static Gen<byte[]> Bytes(int min, int max) =>
         Gen.Choose(min, max).SelectMany(n => Gen.ArrayOf(AnyByte, n));
 
-    private static readonly Gen<PhysicalAddress> CleanMac =
+    private static readonly Gen<MacAddress> CleanMac =
         Gen.ArrayOf(AnyByte, 6).Select(b =>
         {
             b[0] &= 0xFE;
             b[5] |= (byte)(b.All(x => x == 0) ? 1 : 0);
-            return new PhysicalAddress(b);
+            return MacAddress.FromBytes(b);
         });
 
     private static readonly Gen<string> NodeName =
@@ -123,7 +123,7 @@ public class PropertyTests
                 from message in Message
                 from flips in Gen.ListOf(Gen.Two(Gen.Choose(0, 2000)))
                 from cut in Gen.Choose(0, 1600)
-                let frame = Mutate(AttestationFrame.Build(AttestationFrame.ControllerDestination, new PhysicalAddress([2, 0, 0, 0, 0, 1]), message), flips)
+                let frame = Mutate(AttestationFrame.Build(AttestationFrame.ControllerDestination, MacAddress.FromBytes([2, 0, 0, 0, 0, 1]), message), flips)
                 select frame[..Math.Min(cut, frame.Length)]).ToArbitrary(),
             ParsesOrRefuses);
 
@@ -141,7 +141,7 @@ public class PropertyTests
                 return true;
             }
 
-            var frame = AttestationFrame.Build(AttestationFrame.ControllerDestination, new PhysicalAddress([2, 0, 0, 0, 0, 1]), message);
+            var frame = AttestationFrame.Build(AttestationFrame.ControllerDestination, MacAddress.FromBytes([2, 0, 0, 0, 0, 1]), message);
             return bytes.Length <= 1500
                 && AttestationCodec.Decode(bytes) == message
                 && AttestationFrame.Parse(frame).Message == message

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using System.Net.NetworkInformation;
+using SwitchGate.Ethernet;
 
 namespace SwitchGate.Attestation.Tests;
 
@@ -8,7 +8,7 @@ internal static class Samples
 {
     public const ulong Session = 0x0123456789ABCDEF;
 
-    public static readonly PhysicalAddress CleanMac = PhysicalAddress.Parse("02-00-00-00-01-01");
+    public static readonly MacAddress CleanMac = MacAddress.Parse("02-00-00-00-01-01");
 
     public static readonly byte[] Nonce = Enumerable.Range(0, 32).Select(i => (byte)i).ToArray();
 

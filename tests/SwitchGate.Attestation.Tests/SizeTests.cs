@@ -1,3 +1,5 @@
+using SwitchGate.Ethernet;
+
 namespace SwitchGate.Attestation.Tests;
 
 /// <summary>The size budget of docs/protocol.md §9, checked against the encoder.</summary>
@@ -32,7 +34,7 @@ public class SizeTests
     [Fact]
     public void The_largest_other_messages_fit_easily()
     {
-        var mac = System.Net.NetworkInformation.PhysicalAddress.Parse("02-00-00-00-00-01");
+        var mac = MacAddress.Parse("02-00-00-00-00-01");
         Assert.Equal(94, AttestationCodec.Encode(new Hello(1, new string('n', 64), mac)).Length);
         Assert.Equal(188, AttestationCodec.Encode(new Challenge(1, new byte[32], new byte[132])).Length);
         Assert.Equal(33, AttestationCodec.Encode(Verdict.Revoke(1, ReasonCode.ReattestationFailed, ReasonCode.BadSignature)).Length);

@@ -1,21 +1,21 @@
-using System.Net.NetworkInformation;
 using SwitchGate.Attestation;
 using SwitchGate.BootAgent.Core;
+using SwitchGate.Ethernet;
 
 namespace SwitchGate.BootAgent.Tests;
 
 /// <summary>The agent's state machine without I/O (docs/protocol.md §7.1, docs/agent.md "State machine").</summary>
 public sealed class AgentCoreTests
 {
-    private static readonly PhysicalAddress Clean = PhysicalAddress.Parse("02-00-00-00-01-01");
-    private static readonly PhysicalAddress Controller = AttestationFrame.DefaultControllerSource;
+    private static readonly MacAddress Clean = MacAddress.Parse("02-00-00-00-01-01");
+    private static readonly MacAddress Controller = AttestationFrame.DefaultControllerSource;
     private static readonly DateTimeOffset T0 = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
     private static readonly byte[] Selection = [0, 0, 0, 1, 0, 0x0B, 3, 0x11, 0x43, 0x00];
     private const ulong S = 0x0123456789ABCDEF;
 
     private static AgentCore NewCore(bool once = false) => new(new AgentOptions("bs1", Clean) { Once = once });
 
-    private static AttestationFrameContent ToAgent(AttestationMessage m, PhysicalAddress? dst = null) => new(dst ?? Clean, Controller, m);
+    private static AttestationFrameContent ToAgent(AttestationMessage m, MacAddress? dst = null) => new(dst ?? Clean, Controller, m);
 
     private static byte[] Nonce(byte b) => Enumerable.Repeat(b, 32).ToArray();
 
@@ -115,7 +115,7 @@ public sealed class AgentCoreTests
     {
         var core = Admitted();
         var before = core.Admission;
-        var other = PhysicalAddress.Parse("02-00-00-00-09-09");
+        var other = MacAddress.Parse("02-00-00-00-09-09");
         var attacks = new[]
         {
             ToAgent(Verdict.Revoke(S, ReasonCode.LeaseExpired), dst: other),             // addressed to someone else

@@ -1,7 +1,7 @@
-using System.Net.NetworkInformation;
 using SwitchGate.Attestation;
 using SwitchGate.Attestation.Enrolment;
 using SwitchGate.BootAgent.Tpm;
+using SwitchGate.Ethernet;
 using SwitchGate.Tpm.Client;
 using SwitchGate.Tpm.Structures;
 using SwitchGate.Tpm.Verification;
@@ -20,7 +20,7 @@ public sealed class AgentTpmTests : IClassFixture<AgentTpmTests.TpmFixture>, IDi
     }
 
     private static readonly NodeIdentity Identity = new("bs1",
-        PhysicalAddress.Parse("02-00-00-00-01-01"), PhysicalAddress.Parse("02-00-00-00-01-02"));
+        MacAddress.Parse("02-00-00-00-01-01"), MacAddress.Parse("02-00-00-00-01-02"));
 
     private readonly SwtpmInstance _swtpm;
     private readonly StateDirectory _state;

@@ -1,10 +1,10 @@
-using System.Net.NetworkInformation;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using SwitchGate.Attestation;
 using SwitchGate.Attestation.Enrolment;
 using SwitchGate.BootAgent.Core;
 using SwitchGate.BootAgent.Tpm;
+using SwitchGate.Ethernet;
 using SwitchGate.Gate.Enrolment;
 using SwitchGate.Topology;
 using SwitchGate.Tpm.Credentials;
@@ -65,7 +65,7 @@ internal sealed class ManufacturedTpm : IAsyncDisposable
 [Trait("Requires", "swtpm")]
 public sealed class EkBindingTests
 {
-    private static readonly NodeIdentity Identity = new("bs1", PhysicalAddress.Parse("02-00-00-00-01-01"), PhysicalAddress.Parse("02-00-00-00-01-02"));
+    private static readonly NodeIdentity Identity = new("bs1", MacAddress.Parse("02-00-00-00-01-01"), MacAddress.Parse("02-00-00-00-01-02"));
 
     private static async Task<EnrolmentRecord> BootAndEnrolAsync(ManufacturedTpm node)
     {
@@ -220,7 +220,7 @@ public sealed class EkBindingTests
         File.WriteAllBytes(Path.Combine(enrolments, "bs1.json"), bound.ToJson());
         File.WriteAllBytes(Path.Combine(enrolments, "bs2.json"), (request with
         {
-            Node = "bs2", Port = 8, CleanMac = PhysicalAddress.Parse("02-00-00-00-02-01"), DirtyMac = PhysicalAddress.Parse("02-00-00-00-02-02"),
+            Node = "bs2", Port = 8, CleanMac = MacAddress.Parse("02-00-00-00-02-01"), DirtyMac = MacAddress.Parse("02-00-00-00-02-02"),
         }).ToJson());
         var snapshot = new EnrolmentStore(enrolments, a.CaBundle).Load();
         Assert.Equal(["bs1"], snapshot.Records.Select(r => r.Node));

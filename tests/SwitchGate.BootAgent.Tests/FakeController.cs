@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
-using System.Net.NetworkInformation;
 using System.Security.Cryptography;
 using SwitchGate.Attestation;
 using SwitchGate.Attestation.Enrolment;
 using SwitchGate.BootAgent.Network;
+using SwitchGate.Ethernet;
 using SwitchGate.Tpm.Structures;
 using SwitchGate.Tpm.Verification;
 
@@ -43,7 +43,7 @@ public sealed class FakeController : IDisposable
 
     public ulong Session => _session;
 
-    public void Send(AttestationMessage message, PhysicalAddress? destination = null) =>
+    public void Send(AttestationMessage message, MacAddress? destination = null) =>
         _link.Send(AttestationFrame.Build(destination ?? _record.CleanMac, AttestationFrame.DefaultControllerSource, message));
 
     private async Task LoopAsync()

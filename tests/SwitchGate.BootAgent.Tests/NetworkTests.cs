@@ -1,6 +1,6 @@
-using System.Net.NetworkInformation;
 using SwitchGate.Attestation;
 using SwitchGate.Attestation.Enrolment;
+using SwitchGate.Ethernet;
 
 namespace SwitchGate.BootAgent.Tests;
 
@@ -67,7 +67,7 @@ public sealed class NetworkTests : IDisposable
             // Forgeries toward the agent: a revocation for another session, an unsolicited challenge, a frame to another MAC.
             controller.Send(Verdict.Revoke(controller.Session ^ 0xFF, ReasonCode.PortDown));
             controller.Send(new Challenge(controller.Session, new byte[32], [0, 0, 0, 1, 0, 0x0B, 3, 0xFF, 0xFF, 0xFF]));
-            controller.Send(Verdict.Revoke(controller.Session, ReasonCode.PortDown), PhysicalAddress.Parse("02-00-00-00-09-09"));
+            controller.Send(Verdict.Revoke(controller.Session, ReasonCode.PortDown), MacAddress.Parse("02-00-00-00-09-09"));
             await service.WaitForLineAsync("ignored Verdict", TimeSpan.FromSeconds(5));
             await service.WaitForLineAsync("ignored Challenge", TimeSpan.FromSeconds(5));
             await service.WaitForLineAsync("ignored Verdict", TimeSpan.FromSeconds(5), skip: 1);

@@ -106,12 +106,12 @@ public sealed class GateLeakTests : IDisposable
             && f.Instructions.SequenceEqual(toForwarding));
         // The boot server's address is protected too; its own ARP passes only while admitted.
         Assert.Contains(flows, f => f.Priority == GateFlows.PriorityLockedArpDrop && f.Match == Match.Of(Oxm.EthType(0x0806), Oxm.ArpSpa(BootIp)));
-        Assert.DoesNotContain(flows, f => f.Priority == GateFlows.PriorityLockedArp && f.Match == GateFlows.LockedArpMatch(3, _a.CleanOf, BootIp));
+        Assert.DoesNotContain(flows, f => f.Priority == GateFlows.PriorityLockedArp && f.Match == GateFlows.LockedArpMatch(3, _a.CleanMac, BootIp));
 
         _h.Attest(_a);
         var admission = _h.Batches.Last(b => b.Messages.OfType<FlowMod>().Any(f => f.Priority == GateFlows.PriorityAdmitted)).Messages.OfType<FlowMod>().ToList();
         var arp = Assert.Single(admission, f => f.Priority == GateFlows.PriorityLockedArp);
-        Assert.Equal(GateFlows.LockedArpMatch(3, _a.CleanOf, BootIp), arp.Match);
+        Assert.Equal(GateFlows.LockedArpMatch(3, _a.CleanMac, BootIp), arp.Match);
         Assert.Equal((30, FlowModFlags.SendFlowRem), (arp.HardTimeout, arp.Flags));
         Assert.Equal(admission.First(f => f.Priority == GateFlows.PriorityAdmitted).Cookie, arp.Cookie);
 
@@ -184,7 +184,7 @@ public sealed class GateLeakTests : IDisposable
     [Fact]
     public void A_flood_of_denials_is_audited_once_per_window_with_its_count()
     {
-        var wrongMac = System.Net.NetworkInformation.PhysicalAddress.Parse("02-00-00-00-0E-01");
+        var wrongMac = MacAddress.Parse("02-00-00-00-0E-01");
         for (int i = 0; i < 200; i++)
         {
             _h.Frame(_a, _a.Hello(claimed: wrongMac));

@@ -42,7 +42,7 @@ public sealed class LifecycleTests : IDisposable
         Assert.Equal(cause, verdict.Cause);
         Assert.Equal(NodeGateState.Idle, _h.Status(_a).State);
         var deletion = _h.Batches.Last(b => b.Messages.OfType<FlowMod>().Any(f => f.Command == FlowModCommand.DeleteStrict));
-        Assert.Equal(GateFlows.DeleteAdmission(_a.Port, _a.CleanOf), deletion.Messages.Cast<FlowMod>());
+        Assert.Equal(GateFlows.DeleteAdmission(_a.Port, _a.CleanMac), deletion.Messages.Cast<FlowMod>());
         Assert.Contains(_h.Audit, e => e.Verdict == VerdictKind.Revoked && e.Reason == reason && e.Confirmed == true);
     }
 
@@ -65,10 +65,10 @@ public sealed class LifecycleTests : IDisposable
         Assert.Contains(gate, f => f.Priority == 950 && f.Match == Match.Of(Oxm.EthType(0x88B5)) && f.Instructions.Count == 0);
         foreach (var n in new[] { _a, _b })
         {
-            Assert.Contains(gate, f => f.Priority == 900 && f.Match == Match.Of(Oxm.EthSrc(n.DirtyOf)) && f.Instructions.Count == 0);
-            Assert.Contains(gate, f => f.Priority == 900 && f.Match == Match.Of(Oxm.EthDst(n.DirtyOf)) && f.Instructions.Count == 0 && f.TableId == 1);
-            Assert.Contains(gate, f => f.Priority == 700 && f.Match == Match.Of(Oxm.EthSrc(n.CleanOf)) && f.Instructions.Count == 0);
-            Assert.Contains(gate, f => f.Priority == 700 && f.Match == Match.Of(Oxm.EthDst(n.CleanOf)) && f.Instructions.Count == 0);
+            Assert.Contains(gate, f => f.Priority == 900 && f.Match == Match.Of(Oxm.EthSrc(n.DirtyMac)) && f.Instructions.Count == 0);
+            Assert.Contains(gate, f => f.Priority == 900 && f.Match == Match.Of(Oxm.EthDst(n.DirtyMac)) && f.Instructions.Count == 0 && f.TableId == 1);
+            Assert.Contains(gate, f => f.Priority == 700 && f.Match == Match.Of(Oxm.EthSrc(n.CleanMac)) && f.Instructions.Count == 0);
+            Assert.Contains(gate, f => f.Priority == 700 && f.Match == Match.Of(Oxm.EthDst(n.CleanMac)) && f.Instructions.Count == 0);
             Assert.Contains(gate, f => f.Priority == 600 && f.Match == Match.Of(Oxm.InPort(n.Port)) && f.Instructions.Count == 0);
         }
         Assert.DoesNotContain(gate, f => f.Priority == 800); // nobody is admitted
@@ -111,8 +111,8 @@ public sealed class LifecycleTests : IDisposable
             Assert.Equal(GateFlows.CookieKind.Admission, GateFlows.KindOf(f.Cookie));
         });
         Assert.Equal([0, 1], flows.Select(f => (int)f.TableId));
-        Assert.Equal(Match.Of(Oxm.InPort(_a.Port), Oxm.EthSrc(_a.CleanOf)), flows[0].Match);
-        Assert.Equal(Match.Of(Oxm.EthDst(_a.CleanOf)), flows[1].Match);
+        Assert.Equal(Match.Of(Oxm.InPort(_a.Port), Oxm.EthSrc(_a.CleanMac)), flows[0].Match);
+        Assert.Equal(Match.Of(Oxm.EthDst(_a.CleanMac)), flows[1].Match);
         Assert.Equal(flows[0].Cookie, flows[1].Cookie);
 
         _h.Confirm(batch);
@@ -132,7 +132,7 @@ public sealed class LifecycleTests : IDisposable
         Assert.Equal(1, _h.Policy.Counters.InstallFailures);
         Assert.Contains(_h.Audit, e => e.Event == "install_failed" && e.Detail!.Contains("TABLE_FULL"));
         // Whatever part of the batch made it is deleted again.
-        Assert.Equal(GateFlows.DeleteAdmission(_a.Port, _a.CleanOf), _h.Batches[^1].Messages.Cast<FlowMod>());
+        Assert.Equal(GateFlows.DeleteAdmission(_a.Port, _a.CleanMac), _h.Batches[^1].Messages.Cast<FlowMod>());
     }
 
     [Fact]
@@ -226,7 +226,7 @@ public sealed class LifecycleTests : IDisposable
         var first = _h.Attest(_a);
         var oldCookie = _h.Batches.Last(b => b.Messages.OfType<FlowMod>().Any(f => f.Priority == 800)).Messages.OfType<FlowMod>().First().Cookie;
         FlowRemoved Removed(ulong cookie, FlowRemovedReason reason) =>
-            new(cookie, 800, reason, 0, 30, 0, 0, 30, 1, 64, GateFlows.AdmissionDestinationMatch(_a.CleanOf));
+            new(cookie, 800, reason, 0, 30, 0, 0, 30, 1, 64, GateFlows.AdmissionDestinationMatch(_a.CleanMac));
         _h.Apply(o => _h.Policy.FlowRemoved(_a.DatapathId, Removed(oldCookie, FlowRemovedReason.Delete), _h.Now, o));
         _h.Apply(o => _h.Policy.FlowRemoved(_a.DatapathId, Removed(oldCookie ^ 1, FlowRemovedReason.HardTimeout), _h.Now, o));
         Assert.Equal(NodeGateState.Admitted, _h.Status(_a).State);
@@ -303,7 +303,7 @@ public sealed class LifecycleTests : IDisposable
         var cookie = _h.Batches.Last(b => b.Messages.OfType<FlowMod>().Any(f => f.Priority == 800)).Messages.OfType<FlowMod>().First().Cookie;
         _h.Advance(TimeSpan.FromSeconds(12.4));
         var admission = ColdStart(1, 3, 4).OfType<FlowMod>().Where(f => f.Priority == 800).ToList();
-        Assert.Equal(GateFlows.Admission(_a.Port, _a.CleanOf, cookie, 17), admission);
+        Assert.Equal(GateFlows.Admission(_a.Port, _a.CleanMac, cookie, 17), admission);
         _h.Advance(TimeSpan.FromSeconds(17));
         Assert.DoesNotContain(ColdStart(1, 3, 4).OfType<FlowMod>(), f => f.Priority == 800);
     }

@@ -74,8 +74,8 @@ public sealed class OvsGateTests : IDisposable
         Assert.True(controller.Registry.TryGet(_node.DatapathId, out var session));
         var cookie = GateFlows.Cookie(GateFlows.CookieKind.Admission, 1, 1);
         // Admission, then a renewal of the same flows (OFPFC_ADD replaces them), then revocation.
-        await session.SendBatchAsync(GateFlows.Admission(_node.Port, _node.CleanOf, cookie, 30).ToList<OfpMessage>());
-        await session.SendBatchAsync(GateFlows.Admission(_node.Port, _node.CleanOf, cookie, 30).ToList<OfpMessage>());
+        await session.SendBatchAsync(GateFlows.Admission(_node.Port, _node.CleanMac, cookie, 30).ToList<OfpMessage>());
+        await session.SendBatchAsync(GateFlows.Admission(_node.Port, _node.CleanMac, cookie, 30).ToList<OfpMessage>());
         flows = Run("ovs-ofctl", "-O", "OpenFlow13", "dump-flows", _bridge);
         foreach (var match in new[] { "priority=800,in_port=2,dl_src=02:00:00:00:01:01 actions=goto_table:1", "priority=800,dl_dst=02:00:00:00:01:01 actions=goto_table:2" })
         {
@@ -84,7 +84,7 @@ public sealed class OvsGateTests : IDisposable
             Assert.Contains("hard_timeout=30", line);
             Assert.Contains($"cookie=0x{cookie:x}", line);
         }
-        await session.SendBatchAsync(GateFlows.DeleteAdmission(_node.Port, _node.CleanOf).ToList<OfpMessage>());
+        await session.SendBatchAsync(GateFlows.DeleteAdmission(_node.Port, _node.CleanMac).ToList<OfpMessage>());
         // A new port's meter (delete + add) and flow, and an enrolment change (static flows by cookie).
         await session.SendBatchAsync([GateFlows.AttestationMeter(1, 0, 0, MeterModCommand.Delete), GateFlows.AttestationMeter(1, 20, 10),
             GateFlows.AttestationToController(1), GateFlows.DeleteNodeStatic(1)]);

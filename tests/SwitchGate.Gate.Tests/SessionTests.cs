@@ -183,7 +183,7 @@ public sealed class SessionTests : IDisposable
             Assert.InRange(f.HardTimeout, 25, 28); // 30 s lease minus the time away, rounded down
             Assert.Equal(FlowModFlags.SendFlowRem, f.Flags);
         });
-        Assert.Equal(Match.Of(Oxm.InPort(_node.Port), Oxm.EthSrc(_node.CleanOf)), restored[0].Match);
+        Assert.Equal(Match.Of(Oxm.InPort(_node.Port), Oxm.EthSrc(_node.CleanMac)), restored[0].Match);
         // The delete of everything comes first in the cold start, the restored admission after it.
         var all = again.Received.ToList();
         Assert.True(all.FindIndex(m => m is FlowMod { Command: FlowModCommand.Delete, TableId: OfpTable.All }) < all.IndexOf(restored[0]));

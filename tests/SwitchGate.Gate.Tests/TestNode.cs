@@ -1,4 +1,3 @@
-using System.Net.NetworkInformation;
 using System.Security.Cryptography;
 using SwitchGate.Attestation;
 using SwitchGate.Attestation.Enrolment;
@@ -22,8 +21,8 @@ internal sealed class TestNode : IDisposable
         Name = name;
         DatapathId = dpid;
         Port = port;
-        CleanMac = new PhysicalAddress([0x02, 0x00, 0x00, 0x00, 0x01, id]);
-        DirtyMac = new PhysicalAddress([0x02, 0x00, 0x00, 0x00, 0x02, id]);
+        CleanMac = MacAddress.FromBytes([0x02, 0x00, 0x00, 0x00, 0x01, id]);
+        DirtyMac = MacAddress.FromBytes([0x02, 0x00, 0x00, 0x00, 0x02, id]);
         Quoter = new SoftwareQuoter(CleanSelection);
         // The emulated measured launch: firmware, boot loader, command line, agent; PCR 14 stays zero.
         foreach (var pcr in new[] { 0, 4, 8, 9 })
@@ -46,10 +45,8 @@ internal sealed class TestNode : IDisposable
     public string Name { get; }
     public ulong DatapathId { get; }
     public uint Port { get; }
-    public PhysicalAddress CleanMac { get; }
-    public PhysicalAddress DirtyMac { get; }
-    public MacAddress CleanOf => MacAddress.Read(CleanMac.GetAddressBytes());
-    public MacAddress DirtyOf => MacAddress.Read(DirtyMac.GetAddressBytes());
+    public MacAddress CleanMac { get; }
+    public MacAddress DirtyMac { get; }
     public SoftwareQuoter Quoter { get; }
     public byte[] Secret { get; }
     public EnrolmentRecord Record { get; }
@@ -58,7 +55,7 @@ internal sealed class TestNode : IDisposable
     public ulong Session { get; set; }
     public byte[]? AdmittedNonce { get; set; }
 
-    public byte[] Hello(ulong session = 0, string? name = null, PhysicalAddress? source = null, PhysicalAddress? claimed = null) =>
+    public byte[] Hello(ulong session = 0, string? name = null, MacAddress? source = null, MacAddress? claimed = null) =>
         AttestationFrame.Build(AttestationFrame.ControllerDestination, source ?? CleanMac,
             new Attestation.Hello(session, name ?? Name, claimed ?? CleanMac));
 
@@ -77,7 +74,7 @@ internal sealed class TestNode : IDisposable
         return new Evidence(s, attest, signature, pcrs.Select(v => (ReadOnlyMemory<byte>)v), proof);
     }
 
-    public byte[] Frame(AttestationMessage message, PhysicalAddress? source = null) =>
+    public byte[] Frame(AttestationMessage message, MacAddress? source = null) =>
         AttestationFrame.Build(AttestationFrame.ControllerDestination, source ?? CleanMac, message);
 
     public byte[] Depart(ulong? session = null, byte[]? nonce = null, byte[]? secret = null)
@@ -88,13 +85,13 @@ internal sealed class TestNode : IDisposable
     }
 
     /// <summary>The agent's EVIDENCE proof: a signature by the proof key derived from <paramref name="secret"/>.</summary>
-    public static byte[] EvidenceProof(byte[] secret, ReadOnlySpan<byte> nonce, ulong session, PhysicalAddress cleanMac)
+    public static byte[] EvidenceProof(byte[] secret, ReadOnlySpan<byte> nonce, ulong session, MacAddress cleanMac)
     {
         using var key = AttestationProof.DeriveKey(secret);
         return AttestationProof.SignEvidence(key, nonce, session, cleanMac);
     }
 
-    public static byte[] DepartProof(byte[] secret, ReadOnlySpan<byte> nonce, ulong session, PhysicalAddress cleanMac)
+    public static byte[] DepartProof(byte[] secret, ReadOnlySpan<byte> nonce, ulong session, MacAddress cleanMac)
     {
         using var key = AttestationProof.DeriveKey(secret);
         return AttestationProof.SignDepart(key, nonce, session, cleanMac);

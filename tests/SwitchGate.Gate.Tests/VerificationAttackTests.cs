@@ -1,7 +1,7 @@
-using System.Net.NetworkInformation;
 using System.Security.Cryptography;
 using SwitchGate.Attestation;
 using SwitchGate.Attestation.Enrolment;
+using SwitchGate.Ethernet;
 using SwitchGate.Gate.Policy;
 using SwitchGate.TestSupport.Tpm;
 using SwitchGate.OpenFlow;
@@ -263,7 +263,7 @@ public sealed class VerificationAttackTests : IDisposable
 
         challenge = _h.Challenge(_a);
         byte[] input = [.. challenge.Nonce.Span, .. BitConverter.GetBytes(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(challenge.SessionId)),
-            .. _a.CleanMac.GetAddressBytes()];
+            .. _a.CleanMac.ToBytes()];
         var hmac = HMACSHA256.HashData(record.ProofKey, input);
         SendEvidence(_a.Evidence(challenge, proof: [.. hmac, .. hmac]));
         Assert.Equal((VerdictKind.Denied, ReasonCode.BadSecretProof), (_h.LastVerdict.Kind, _h.LastVerdict.Reason));
@@ -369,7 +369,7 @@ public sealed class VerificationAttackTests : IDisposable
     public void Evidence_with_a_spoofed_source_is_dropped_and_does_not_consume_the_nonce()
     {
         var challenge = _h.Challenge(_a);
-        _h.Frame(_a, _a.Frame(_a.Evidence(challenge), source: new PhysicalAddress([2, 9, 9, 9, 9, 9])));
+        _h.Frame(_a, _a.Frame(_a.Evidence(challenge), source: MacAddress.FromBytes([2, 9, 9, 9, 9, 9])));
         Assert.Equal(1, _h.Policy.Counters.Drops(DropReason.SourceMacMismatch));
         Assert.Equal(NodeGateState.Challenged, _h.Status(_a).State);
         _h.Frame(_a, _a.Frame(_a.Evidence(challenge)));

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.NetworkInformation;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -10,6 +9,7 @@ using SwitchGate.Attestation;
 using SwitchGate.BootAgent;
 using SwitchGate.BootAgent.Jobs;
 using SwitchGate.BootAgent.Tpm;
+using SwitchGate.Ethernet;
 using SwitchGate.Jobs.Codec;
 using SwitchGate.Jobs.Model;
 using SwitchGate.Jobs.Storage;
@@ -37,7 +37,7 @@ public sealed class TransferTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _store = new JobStore(Path.Combine(_dir, "jobs"));
-        var identity = new NodeIdentity("bs1", PhysicalAddress.Parse("02-00-00-00-0B-01"), PhysicalAddress.Parse("02-00-00-00-0D-01"));
+        var identity = new NodeIdentity("bs1", MacAddress.Parse("02-00-00-00-0B-01"), MacAddress.Parse("02-00-00-00-0D-01"));
         var node = new NodeControl(TpmEndpoint.Parse("tcp:127.0.0.1:1"), new StateDirectory(_dir), identity, "lo", NullLogger.Instance);
         var service = new JobService(_store, node, GuestHypervisors.Create(), new JobServiceOptions(), NullLogger.Instance);
         _app = JobHttpApi.Build(service, new IPEndPoint(IPAddress.Any, 0));

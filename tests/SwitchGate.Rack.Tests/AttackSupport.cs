@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net.NetworkInformation;
 using System.Runtime.InteropServices;
 using SwitchGate.Attestation;
 using SwitchGate.Ethernet;
@@ -175,14 +174,12 @@ internal sealed partial class FrameSniffer : IDisposable
 /// <summary>Frames and switch readings the attack tests build and take.</summary>
 internal static class AttackSupport
 {
-    public static PhysicalAddress Physical(MacAddress mac) => PhysicalAddress.Parse(mac.ToString().Replace(':', '-'));
-
     /// <summary>An agent's frame: to the Nearest Bridge address, from <paramref name="source"/> (docs/protocol.md §2).</summary>
     public static byte[] AgentFrame(MacAddress source, AttestationMessage message) =>
-        AttestationFrame.Build(AttestationFrame.ControllerDestination, Physical(source), message);
+        AttestationFrame.Build(AttestationFrame.ControllerDestination, source, message);
 
     public static byte[] HelloFrame(BootServer node, ulong session = 0) =>
-        AgentFrame(node.CleanMac, new Hello(session, node.Name, Physical(node.CleanMac)));
+        AgentFrame(node.CleanMac, new Hello(session, node.Name, node.CleanMac));
 
     /// <summary>The same evidence under another session id (the quote, signature, values and proof unchanged).</summary>
     public static Evidence WithSession(Evidence e, ulong session) =>

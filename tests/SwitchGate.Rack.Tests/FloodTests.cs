@@ -1,7 +1,7 @@
 using System.Globalization;
-using System.Net.NetworkInformation;
 using System.Text.RegularExpressions;
 using SwitchGate.Attestation;
+using SwitchGate.Ethernet;
 using SwitchGate.Topology;
 
 namespace SwitchGate.Rack.Tests;
@@ -17,7 +17,7 @@ public sealed class FloodTests
     {
         await using var rack = await RackFixture.StartAsync(leaseSeconds: 6, extraControllerArgs: ["--meter-rate", "20", "--meter-burst", "10"]);
         var bs1 = rack.BootServer("bs1");
-        var mac = PhysicalAddress.Parse(bs1.CleanMac.ToString().Replace(':', '-').ToUpperInvariant());
+        var mac = bs1.CleanMac;
         var hello = AttestationFrame.Build(AttestationFrame.ControllerDestination, mac, new Hello(0, "bs1", mac));
         const int frames = 3000;
 

@@ -109,9 +109,9 @@ public sealed class GateLeakAttackTests
     /// <summary>An attestation frame from h1 with <paramref name="tags"/> (TPID, VID) pushed in front of its EtherType.</summary>
     private static byte[] Tagged(string destination, params (ushort Tpid, ushort Vid)[] tags)
     {
-        var plain = AttestationFrame.Build(System.Net.NetworkInformation.PhysicalAddress.Parse(destination.Replace(':', '-').ToUpperInvariant()),
-            System.Net.NetworkInformation.PhysicalAddress.Parse(H1Mac.Replace(':', '-').ToUpperInvariant()),
-            new Hello(0, "bs1", System.Net.NetworkInformation.PhysicalAddress.Parse("02-00-00-00-0B-01")));
+        var plain = AttestationFrame.Build(MacAddress.Parse(destination),
+            MacAddress.Parse(H1Mac),
+            new Hello(0, "bs1", MacAddress.Parse("02-00-00-00-0B-01")));
         var frame = new byte[plain.Length + 4 * tags.Length];
         plain.AsSpan(0, 12).CopyTo(frame);
         for (int i = 0; i < tags.Length; i++)
@@ -236,7 +236,7 @@ public sealed class GateLeakAttackTests
         await using var rack = await RackFixture.StartAsync(leaseSeconds: 10, extraControllerArgs: ["--meter-rate", "1000", "--meter-burst", "1000"]);
         var node = rack.BootServer("bs1");
         // HELLOs naming bs1 with a CLEAN_MAC that is not its own: each one is denied CleanMacMismatch.
-        var wrong = AttackSupport.AgentFrame(node.CleanMac, new Hello(0, "bs1", AttackSupport.Physical(new MacAddress(0x0200_0000_0E01UL))));
+        var wrong = AttackSupport.AgentFrame(node.CleanMac, new Hello(0, "bs1", new MacAddress(0x0200_0000_0E01UL)));
         var flood = Task.Run(async () =>
         {
             for (int i = 0; i < 6; i++)

@@ -80,7 +80,7 @@ public sealed class ProtocolAttackTests
 
         var challenge = await NextChallengeAsync(rack, sniffer, bs1);
         using var proofKey = AttestationProof.DeriveKey(secret);
-        var proof = AttestationProof.SignEvidence(proofKey, challenge.Nonce.Span, challenge.SessionId, Physical(bs1.CleanMac));
+        var proof = AttestationProof.SignEvidence(proofKey, challenge.Nonce.Span, challenge.SessionId, bs1.CleanMac);
         var forged = TpmAttackSupport.QuoteOn(rack, rack.BootServer("bs2"), challenge.SessionId, challenge.Nonce, proof);
         rack.SendFrames("bs1", AgentFrame(bs1.CleanMac, forged));
 

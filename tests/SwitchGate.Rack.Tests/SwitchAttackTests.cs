@@ -1,5 +1,5 @@
-using System.Net.NetworkInformation;
 using SwitchGate.Attestation;
+using SwitchGate.Ethernet;
 
 namespace SwitchGate.Rack.Tests;
 
@@ -77,8 +77,8 @@ public sealed class SwitchAttackTests
     {
         await using var rack = await RackFixture.StartAsync(leaseSeconds: 6);
         var bs1 = rack.BootServer("bs1");
-        var hello = AttestationFrame.Build(AttestationFrame.ControllerDestination, PhysicalAddress.Parse(bs1.CleanMac.ToString().Replace(':', '-').ToUpperInvariant()),
-            new Hello(0, "bs1", PhysicalAddress.Parse(bs1.CleanMac.ToString().Replace(':', '-').ToUpperInvariant())));
+        var hello = AttestationFrame.Build(AttestationFrame.ControllerDestination, bs1.CleanMac,
+            new Hello(0, "bs1", bs1.CleanMac));
 
         // From h1's port, spoofing bs1's name and clean MAC: the frame reaches the controller (the per-port
         // attestation flow counts it) but no node is enrolled on that port, so it is dropped unanswered.
@@ -93,8 +93,8 @@ public sealed class SwitchAttackTests
         Assert.Empty(rack.AuditEntries().Where(e => e.TryGetProperty("verdict", out _)));
 
         // Positive control: a HELLO with a CLEAN_MAC that is not bs1's, from bs1's own port, is answered (denied).
-        var wrong = AttestationFrame.Build(AttestationFrame.ControllerDestination, PhysicalAddress.Parse("02-00-00-00-0E-01"),
-            new Hello(0, "bs1", PhysicalAddress.Parse("02-00-00-00-0E-01")));
+        var wrong = AttestationFrame.Build(AttestationFrame.ControllerDestination, MacAddress.Parse("02-00-00-00-0E-01"),
+            new Hello(0, "bs1", MacAddress.Parse("02-00-00-00-0E-01")));
         rack.SendFrames("bs1", wrong);
         var deadline = DateTime.UtcNow.AddSeconds(5);
         while (!rack.Verdicts("bs1").Contains("denied/CleanMacMismatch") && DateTime.UtcNow < deadline) await Task.Delay(100);

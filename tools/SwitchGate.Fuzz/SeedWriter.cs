@@ -1,8 +1,8 @@
-using System.Net.NetworkInformation;
 using System.Security.Cryptography;
 using System.Text;
 using SwitchGate.Attestation;
 using SwitchGate.Attestation.Enrolment;
+using SwitchGate.Ethernet;
 using SwitchGate.TestSupport.Tpm;
 using SwitchGate.OpenFlow;
 using SwitchGate.Tpm.Client;
@@ -24,7 +24,7 @@ public static class SeedWriter
         using var quoter = new SoftwareQuoter(selection);
         var nonce = RandomNumberGenerator.GetBytes(32);
         var (attest, signature) = quoter.Quote(nonce);
-        var mac = PhysicalAddress.Parse("02-00-00-00-01-01");
+        var mac = MacAddress.Parse("02-00-00-00-01-01");
         var selectionBytes = Marshal(selection.Write);
 
         // Attestation frames: every message type, as the agent and the controller send them.
@@ -67,7 +67,7 @@ public static class SeedWriter
         // An enrolment record as the agent's enrol step writes it.
         var record = new EnrolmentRecord
         {
-            Node = "bs1", DatapathId = 0xA1, Port = 2, CleanMac = mac, DirtyMac = PhysicalAddress.Parse("02-00-00-00-02-01"),
+            Node = "bs1", DatapathId = 0xA1, Port = 2, CleanMac = mac, DirtyMac = MacAddress.Parse("02-00-00-00-02-01"),
             AkPublic = quoter.AkPublic, PcrSelection = new PcrBankSelection("sha256", [0, 4, 8, 9, 14]),
             GoldenSets = [new GoldenSet("clean", new[] { 0, 4, 8, 9, 14 }.ToDictionary(p => p, _ => new byte[32]))],
             ProofKey = AttestationProof.PublicKeyOf(new byte[EnrolmentRecord.SecretLength]),

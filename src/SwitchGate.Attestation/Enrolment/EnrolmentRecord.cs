@@ -1,6 +1,6 @@
-using System.Net.NetworkInformation;
 using System.Text;
 using System.Text.Json;
+using SwitchGate.Ethernet;
 
 namespace SwitchGate.Attestation.Enrolment;
 
@@ -42,8 +42,8 @@ public sealed record EnrolmentRecord
     public required string Node { get; init; }
     public required ulong DatapathId { get; init; }
     public required uint Port { get; init; }
-    public required PhysicalAddress CleanMac { get; init; }
-    public required PhysicalAddress DirtyMac { get; init; }
+    public required MacAddress CleanMac { get; init; }
+    public required MacAddress DirtyMac { get; init; }
 
     /// <summary>The AK's TPM2B_PUBLIC, marshalled as the TPM returns it.</summary>
     public required byte[] AkPublic { get; init; }
@@ -119,14 +119,11 @@ public sealed record EnrolmentRecord
         return this;
     }
 
-    private static void CheckUnicast(PhysicalAddress mac, string field)
+    private static void CheckUnicast(MacAddress mac, string field)
     {
-        var b = mac.GetAddressBytes();
-        if (b.Length != 6 || (b[0] & 1) != 0 || b.All(x => x == 0))
-            throw new EnrolmentFormatException($"{field} {Format(mac)} must be a unicast, non-zero 48-bit MAC");
+        if (!mac.IsUnicast)
+            throw new EnrolmentFormatException($"{field} {mac} must be a unicast, non-zero 48-bit MAC");
     }
-
-    public static string Format(PhysicalAddress mac) => string.Join(':', mac.GetAddressBytes().Select(b => b.ToString("x2")));
 
     public byte[] ToJson()
     {
@@ -137,8 +134,8 @@ public sealed record EnrolmentRecord
             w.WriteString("node", Node);
             w.WriteString("datapath_id", $"0x{DatapathId:x16}");
             w.WriteNumber("port", Port);
-            w.WriteString("clean_mac", Format(CleanMac));
-            w.WriteString("dirty_mac", Format(DirtyMac));
+            w.WriteString("clean_mac", CleanMac.ToString());
+            w.WriteString("dirty_mac", DirtyMac.ToString());
             w.WriteString("ak_public", Convert.ToBase64String(AkPublic));
             w.WriteString("pcr_selection", PcrSelection.ToString());
             w.WriteStartArray("golden_sets");
@@ -234,13 +231,8 @@ public sealed record EnrolmentRecord
             ? v : throw new EnrolmentFormatException($"datapath_id '{s}' is not a 64-bit hex number");
     }
 
-    public static PhysicalAddress ParseMac(string s, string field)
-    {
-        var parts = s.Split(':');
-        if (parts.Length != 6 || parts.Any(p => p.Length != 2 || !byte.TryParse(p, System.Globalization.NumberStyles.AllowHexSpecifier, null, out _)))
-            throw new EnrolmentFormatException($"{field} '{s}' is not a MAC address like 02:00:00:00:00:01");
-        return new PhysicalAddress(parts.Select(p => Convert.ToByte(p, 16)).ToArray());
-    }
+    public static MacAddress ParseMac(string s, string field) =>
+        MacAddress.TryParse(s, out var mac) ? mac : throw new EnrolmentFormatException($"{field} '{s}' is not a MAC address like 02:00:00:00:00:01");
 
     private static byte[]? Optional(JsonElement root, string key) =>
         root.TryGetProperty(key, out _) ? Base64(Str(root, key), key) : null;

@@ -1,10 +1,10 @@
-using System.Net.NetworkInformation;
 using SwitchGate.Attestation;
+using SwitchGate.Ethernet;
 
 namespace SwitchGate.BootAgent.Core;
 
 /// <summary>Timing and identity of one agent (docs/protocol.md §7 parameters).</summary>
-public sealed record AgentOptions(string Node, PhysicalAddress CleanMac)
+public sealed record AgentOptions(string Node, MacAddress CleanMac)
 {
     /// <summary>Stop after the first verdict (admitted, denied or revoked) instead of running as a service.</summary>
     public bool Once { get; init; }
@@ -26,7 +26,6 @@ public sealed record AgentOptions(string Node, PhysicalAddress CleanMac)
 public sealed class AgentCore
 {
     private readonly AgentOptions _options;
-    private readonly byte[] _cleanMac;
 
     /// <summary>The HELLO's session (0 fresh, or the admitted session when renewing) and the accepted challenge.</summary>
     private ulong _helloSession;
@@ -41,7 +40,6 @@ public sealed class AgentCore
     public AgentCore(AgentOptions options, Admission? restored = null)
     {
         _options = options;
-        _cleanMac = options.CleanMac.GetAddressBytes();
         _retry = options.InitialRetry;
         _deniedBackoff = options.InitialRetry;
         Admission = restored;
@@ -87,7 +85,7 @@ public sealed class AgentCore
     {
         var actions = new List<AgentAction>();
         // docs/protocol.md §7.1: only frames addressed to the clean MAC, and only controller → agent types.
-        if (!frame.Destination.GetAddressBytes().AsSpan().SequenceEqual(_cleanMac))
+        if (frame.Destination != _options.CleanMac)
         {
             return Ignore();
         }

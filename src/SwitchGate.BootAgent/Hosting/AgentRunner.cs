@@ -134,7 +134,7 @@ public sealed class AgentRunner(
         AttestationFrameContent frame;
         try
         {
-            frame = EthernetFraming.Parse(raw);
+            frame = AttestationFrame.Parse(raw);
         }
         catch (AttestationFormatException e)
         {
@@ -145,7 +145,7 @@ public sealed class AgentRunner(
 
         var before = core.Ignored;
         var actions = core.OnFrame(frame, Now);
-        var ownEcho = frame.Source.Equals(identity.CleanMac) && frame.Destination.Equals(AttestationFrame.ControllerDestination);
+        var ownEcho = frame.Source == identity.CleanMac && frame.Destination == AttestationFrame.ControllerDestination;
         if (core.Ignored != before && !ownEcho)
         {
             logger.LogInformation("ignored {Type} session={Session} from={Source} to={Destination} state={State}",
@@ -167,7 +167,7 @@ public sealed class AgentRunner(
                     _tpmTicks = 0;
                 }
 
-                link.Send(EthernetFraming.Build(identity.CleanMac, AttestationFrame.ControllerDestination, send.Message));
+                link.Send(AttestationFrame.Build(AttestationFrame.ControllerDestination, identity.CleanMac, send.Message));
                 logger.LogDebug("sent {Type} session={Session}", send.Message.Type, AgentCore.Hex(send.Message.SessionId));
                 return [];
             case Report report:
@@ -266,7 +266,7 @@ public sealed class AgentRunner(
         await NicAddress.SetAsync(link.InterfaceName, identity.DirtyMac, ct).ConfigureAwait(false);
         state.SaveAdmission(null);
         logger.LogInformation("dirty mac={Mac} confirmed={Confirmed} why=\"{Why}\"",
-            SwitchGate.Attestation.Enrolment.EnrolmentRecord.Format(identity.DirtyMac), leave.RevocationConfirmed ? "true" : "false", leave.Why);
+            identity.DirtyMac.ToString(), leave.RevocationConfirmed ? "true" : "false", leave.Why);
     }
 }
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net.NetworkInformation;
-using SwitchGate.Attestation.Enrolment;
+using SwitchGate.Ethernet;
 
 namespace SwitchGate.BootAgent.Network;
 
@@ -11,16 +11,27 @@ namespace SwitchGate.BootAgent.Network;
 /// </summary>
 public static class NicAddress
 {
-    public static PhysicalAddress Current(string interfaceName)
+    public static MacAddress Current(string interfaceName) =>
+        Find(interfaceName) ?? throw new LinkException($"no interface '{interfaceName}' in this network namespace");
+
+    /// <summary>The interface's MAC, or null if there is no such interface in this network namespace.</summary>
+    public static MacAddress? Find(string interfaceName)
     {
-        var nic = NetworkInterface.GetAllNetworkInterfaces().FirstOrDefault(n => n.Name == interfaceName)
-            ?? throw new LinkException($"no interface '{interfaceName}' in this network namespace");
-        return nic.GetPhysicalAddress();
+        var nic = NetworkInterface.GetAllNetworkInterfaces().FirstOrDefault(n => n.Name == interfaceName);
+        if (nic is null)
+        {
+            return null;
+        }
+
+        var octets = nic.GetPhysicalAddress().GetAddressBytes();
+        return octets.Length == MacAddress.Length
+            ? MacAddress.FromBytes(octets)
+            : throw new LinkException($"interface '{interfaceName}' has no Ethernet address ({octets.Length} octets)");
     }
 
-    public static async Task SetAsync(string interfaceName, PhysicalAddress mac, CancellationToken ct = default)
+    public static async Task SetAsync(string interfaceName, MacAddress mac, CancellationToken ct = default)
     {
-        if (Current(interfaceName).Equals(mac))
+        if (Current(interfaceName) == mac)
         {
             return;
         }
@@ -28,7 +39,7 @@ public static class NicAddress
         await IpAsync(ct, "link", "set", "dev", interfaceName, "down").ConfigureAwait(false);
         try
         {
-            await IpAsync(ct, "link", "set", "dev", interfaceName, "address", EnrolmentRecord.Format(mac)).ConfigureAwait(false);
+            await IpAsync(ct, "link", "set", "dev", interfaceName, "address", mac.ToString()).ConfigureAwait(false);
         }
         finally
         {

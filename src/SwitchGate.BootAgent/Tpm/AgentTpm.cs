@@ -1,7 +1,7 @@
-using System.Net.NetworkInformation;
 using System.Security.Cryptography;
 using SwitchGate.Attestation;
 using SwitchGate.Attestation.Enrolment;
+using SwitchGate.Ethernet;
 using SwitchGate.Tpm.Client;
 using SwitchGate.Tpm.Credentials;
 using SwitchGate.Tpm.Marshalling;
@@ -185,7 +185,7 @@ public sealed class AgentTpm(Tpm2 tpm, StateDirectory state)
     /// challenged selection (TPM_RC_RETRY after a restart is retried by <see cref="Tpm2"/>), read the quoted PCRs,
     /// and compute the proof over nonce, session and clean MAC. The secret is wiped before returning.
     /// </summary>
-    public async Task<Evidence> ProduceEvidenceAsync(ulong session, byte[] nonce, byte[] pcrSelection, PhysicalAddress cleanMac,
+    public async Task<Evidence> ProduceEvidenceAsync(ulong session, byte[] nonce, byte[] pcrSelection, MacAddress cleanMac,
         CancellationToken ct = default)
     {
         var quoteSelection = ParseSelection(pcrSelection);
@@ -214,7 +214,7 @@ public sealed class AgentTpm(Tpm2 tpm, StateDirectory state)
     }
 
     /// <summary>The DEPART proof (docs/protocol.md §8): needs the secret, so only a clean TPM can depart with proof.</summary>
-    public async Task<byte[]> ProduceDepartProofAsync(ulong session, byte[] nonce, PhysicalAddress cleanMac, CancellationToken ct = default)
+    public async Task<byte[]> ProduceDepartProofAsync(ulong session, byte[] nonce, MacAddress cleanMac, CancellationToken ct = default)
     {
         var secret = await UnsealSecretAsync(ct).ConfigureAwait(false);
         try

@@ -76,7 +76,7 @@ public sealed class EnrolmentStore
                         rejected.Add($"{file}: invalid enrolment: {what} is also enrolled in {string.Join(", ", group.Select(g => g.File).Where(f => f != file))}");
         }
         FindClashes(r => (r.DatapathId, r.Port), "its datapath and port");
-        var macs = loaded.SelectMany(l => new[] { (l.File, Mac: EnrolmentRecord.Format(l.Record.CleanMac)), (l.File, Mac: EnrolmentRecord.Format(l.Record.DirtyMac)) })
+        var macs = loaded.SelectMany(l => new[] { (l.File, Mac: l.Record.CleanMac.ToString()), (l.File, Mac: l.Record.DirtyMac.ToString()) })
             .GroupBy(x => x.Mac).Where(g => g.Select(x => x.File).Distinct().Count() > 1);
         foreach (var group in macs)
             foreach (var file in group.Select(x => x.File).Distinct())

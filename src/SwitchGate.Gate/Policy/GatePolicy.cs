@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.NetworkInformation;
 using System.Security.Cryptography;
 using SwitchGate.Attestation;
 using SwitchGate.Attestation.Enrolment;
@@ -26,7 +25,7 @@ public sealed class GatePolicy : IDisposable
     private const int ConsumedNonceMemory = 8;
 
     private readonly GateOptions _options;
-    private readonly PhysicalAddress _controllerMac;
+    private readonly MacAddress _controllerMac;
     private readonly Dictionary<string, NodeState> _nodes = new(StringComparer.Ordinal);
     private readonly Dictionary<(ulong Dpid, uint Port), NodeState> _byPort = new();
     private readonly Dictionary<long, PendingBatch> _pending = new();
@@ -292,7 +291,7 @@ public sealed class GatePolicy : IDisposable
             output.Dropped.Add(new DroppedFrame(dpid, inPort, DropReason.Malformed, e.Message));
             return;
         }
-        bool sourceIsClean = MacAddress.Read(content.Source.GetAddressBytes()) == state.E.CleanMac;
+        bool sourceIsClean = content.Source == state.E.CleanMac;
         switch (content.Message)
         {
             case Hello hello:
@@ -329,7 +328,7 @@ public sealed class GatePolicy : IDisposable
             (denial, detail) = (ReasonCode.NotEnrolled, $"no node '{hello.NodeName}' is enrolled");
         else if (!ReferenceEquals(named, state))
             (denial, detail) = (ReasonCode.WrongPort, $"'{hello.NodeName}' is enrolled on 0x{named.E.DatapathId:x16} port {named.E.Port}");
-        else if (!sourceIsClean || MacAddress.Read(hello.CleanMac.GetAddressBytes()) != state.E.CleanMac)
+        else if (!sourceIsClean || hello.CleanMac != state.E.CleanMac)
             (denial, detail) = (ReasonCode.CleanMacMismatch, "source or CLEAN_MAC is not the enrolled clean MAC");
         if (denial is { } d)
         {

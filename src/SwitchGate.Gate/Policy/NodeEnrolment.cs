@@ -24,16 +24,14 @@ public sealed class NodeEnrolment : IDisposable
         Selection = selection;
         SelectionBytes = selectionBytes;
         Golden = golden;
-        CleanMac = MacAddress.Read(record.CleanMac.GetAddressBytes());
-        DirtyMac = MacAddress.Read(record.DirtyMac.GetAddressBytes());
     }
 
     public EnrolmentRecord Record { get; }
     public string Node => Record.Node;
     public ulong DatapathId => Record.DatapathId;
     public uint Port => Record.Port;
-    public MacAddress CleanMac { get; }
-    public MacAddress DirtyMac { get; }
+    public MacAddress CleanMac => Record.CleanMac;
+    public MacAddress DirtyMac => Record.DirtyMac;
     public QuoteVerifier Verifier { get; }
 
     /// <summary>The enrolled proof key's public point, imported once: it checks EVIDENCE and DEPART proofs.</summary>

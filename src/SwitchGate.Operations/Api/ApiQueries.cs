@@ -115,7 +115,7 @@ public sealed class ApiQueries(SwitchRegistry registry, GateService? gate, Opera
             verdict = new VerdictView(last.Time, last.Verdict ?? "", last.Reason, (string?)json["cause"], (string?)json["detail"]);
         }
         return new NodeView(n.Node, SwitchSession.FormatDpid(n.DatapathId), n.Port,
-            record is null ? null : EnrolmentRecord.Format(record.CleanMac), record is null ? null : EnrolmentRecord.Format(record.DirtyMac),
+            record is null ? null : record.CleanMac.ToString(), record is null ? null : record.DirtyMac.ToString(),
             record?.PcrSelection.ToString(), record?.GoldenSets.Select(g => g.Name).ToList(),
             n.State.ToString().ToLowerInvariant(), n.State == NodeGateState.Admitted, n.Session is { } s ? $"{s:X16}" : null,
             n.LeaseEnd is { } end ? Math.Max(0, Math.Round((end - now).TotalSeconds, 1)) : null,
@@ -185,8 +185,8 @@ public sealed class ApiQueries(SwitchRegistry registry, GateService? gate, Opera
         {
             if (other.DatapathId == record.DatapathId && other.Port == record.Port)
                 return $"invalid enrolment: its datapath and port are also enrolled in {other.Node}.json";
-            var otherMacs = new[] { EnrolmentRecord.Format(other.CleanMac), EnrolmentRecord.Format(other.DirtyMac) };
-            foreach (var mac in new[] { EnrolmentRecord.Format(record.CleanMac), EnrolmentRecord.Format(record.DirtyMac) })
+            var otherMacs = new[] { other.CleanMac.ToString(), other.DirtyMac.ToString() };
+            foreach (var mac in new[] { record.CleanMac.ToString(), record.DirtyMac.ToString() })
                 if (otherMacs.Contains(mac))
                     return $"invalid enrolment: MAC {mac} is also enrolled in {other.Node}.json";
         }
