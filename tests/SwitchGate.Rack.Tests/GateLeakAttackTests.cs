@@ -218,7 +218,7 @@ public sealed class GateLeakAttackTests
         // Someone on bs1's link: a renewal HELLO with the admitted session, then an EVIDENCE whose quote is garbage.
         rack.SendFrames("bs1", AttackSupport.HelloFrame(node, session));
         await Task.Delay(500);
-        rack.SendFrames("bs1", AttackSupport.AgentFrame(node.CleanMac, new Evidence(session, new byte[40], new byte[10], [new byte[32]], new byte[32])));
+        rack.SendFrames("bs1", AttackSupport.AgentFrame(node.CleanMac, new Evidence(session, new byte[40], new byte[10], [new byte[32]], new byte[Limits.ProofLength])));
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (rack.Verdicts("bs1").Count == verdictsBefore && DateTime.UtcNow < deadline) await Task.Delay(100);
         await Task.Delay(500);
