@@ -220,7 +220,7 @@ internal static class ApiCommands
         var detail = type switch
         {
             "admission" or "denial" or "revocation" => $"{d["node"]} {d["verdict"]} {d["reason"]}{(d["cause"] is { } c ? " cause " + c : "")}",
-            "switch_connected" or "switch_disconnected" => $"{d["data"]?["datapath_id"]} {d["data"]?["remote"]}{(d["data"]?["reason"] is { } r ? ": " + r : "")}",
+            "switch_connected" or "switch_disconnected" or "switch_refused" => $"{d["data"]?["datapath_id"]} {d["data"]?["remote"]}{(d["data"]?["reason"] is { } r ? ": " + r : "")}",
             "port_changed" => $"{d["data"]?["datapath_id"]} port {d["data"]?["port"]} {d["data"]?["name"]} {d["data"]?["reason"]}{((bool?)d["data"]?["link_down"] == true ? " link down" : "")}",
             _ => $"{d["node"]} {d["detail"]}",
         };

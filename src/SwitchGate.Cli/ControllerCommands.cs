@@ -50,6 +50,7 @@ internal static class ControllerCommands
             F("--echo-timeout", "openflow.echo_timeout"), F("--hello-timeout", "openflow.hello_timeout"), F("--max-macs", "openflow.max_macs"),
             F("--mac-idle-timeout", "openflow.mac_idle_timeout"), F("--log-level", "log.level"), F("--log-format", "log.format"),
             F("--tls-cert", "openflow.tls_cert"), F("--tls-key", "openflow.tls_key"), F("--tls-switch-ca", "openflow.tls_switch_ca"),
+            F("--tls-switch-bindings", "openflow.tls_switch_bindings"),
             // The attestation gate (docs/gate.md) is on when --enrolments is given; without it table 0 stays open.
             F("--enrolments", "gate.enrolments"), F("--audit-log", "gate.audit_log"),
             // Both keep every entry written before its VERDICT goes out, so a killed controller loses none; "entry"
@@ -60,7 +61,7 @@ internal static class ControllerCommands
 
             F("--database", "store.database"), F("--api-listen", "api.listen"), F("--api-port", "api.port"),
         ];
-        var plaintext = new Option<bool>("--plaintext") { Description = "Accept switches over plaintext TCP instead of TLS (unauthenticated; logged as a warning) (config openflow.plaintext)" };
+        var plaintext = new Option<bool>("--plaintext") { Description = "Accept switches over plaintext TCP instead of TLS (unauthenticated, datapath ids unbound; logged as a warning) (config openflow.plaintext)" };
         var run = new Command("run", "Listen for OpenFlow 1.3 switches and run the pipeline until SIGTERM/SIGINT") { config, plaintext };
         foreach (var flag in flags)
             run.Options.Add(flag.Option);

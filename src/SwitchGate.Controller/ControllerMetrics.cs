@@ -20,6 +20,10 @@ public static class ControllerMetrics
     /// <summary>FLOW_MODs encoded onto a switch connection.</summary>
     public static readonly Counter<long> FlowMods = Meter.CreateCounter<long>("switchgate_flow_mods", description: "FLOW_MOD messages sent");
 
+    /// <summary>Switch sessions closed because the switch's certificate is not bound to the datapath id it announced.</summary>
+    public static readonly Counter<long> SwitchIdentityRefusals = Meter.CreateCounter<long>("switchgate_switch_identity_refusals",
+        description: "Switches refused because their certificate is not bound to the datapath id they announced");
+
     /// <summary>From queueing a batch to its BARRIER_REPLY (successful batches), seconds.</summary>
     public static readonly Histogram<double> BarrierRoundTrip = Meter.CreateHistogram<double>("switchgate_barrier_rtt_seconds", "s",
         "Batch queued to BARRIER_REPLY");

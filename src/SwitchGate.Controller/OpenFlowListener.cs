@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using SwitchGate.Controller.Tls;
 using SwitchGate.Controller.Pipeline;
@@ -57,10 +59,12 @@ public sealed class OpenFlowListener : IAsyncDisposable
         {
             // Loaded before binding: a bad certificate or key fails the start, not the first switch.
             _tls ??= new ControllerTls(tls, _time, _log);
+            if (tls.SwitchBindingsPath is null)
+                _log.LogWarning("switch certificates are not bound to datapath ids: any switch with a certificate of the CA may claim any datapath id (configure switch certificate bindings, docs/controller.md)");
         }
         else
         {
-            _log.LogWarning("OpenFlow channel is plaintext TCP: switches are not authenticated and the channel is not encrypted (configure TLS, docs/controller.md)");
+            _log.LogWarning("OpenFlow channel is plaintext TCP: switches are not authenticated, datapath ids are not bound to anything and the channel is not encrypted (configure TLS, docs/controller.md)");
         }
         var socket = new Socket(_options.ListenAddress.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -171,16 +175,32 @@ public sealed class OpenFlowListener : IAsyncDisposable
             await secured.DisposeAsync().ConfigureAwait(false);
             return;
         }
-        Track(Attach(secured, remote), secured);
+        // AuthenticateAsync required a certificate that passed the CA check, so there is one.
+        var peer = (X509Certificate2)((SslStream)secured).RemoteCertificate!;
+        Track(Attach(secured, remote, dpid => CheckDatapathId(dpid, peer, remote)), secured);
     }
 
-    /// <summary>Creates a session over any duplex stream (used by TCP now, TLS later).</summary>
-    private SwitchSession Attach(Stream stream, string remote)
+    /// <summary>
+    /// The binding check after FEATURES_REPLY (with the bindings in force at that moment, so a rotation's new pin works
+    /// as soon as the file is replaced): a refusal is counted and raised as an event; the session then closes itself.
+    /// </summary>
+    private string? CheckDatapathId(ulong datapathId, X509Certificate2 peer, string remote)
+    {
+        var refusal = _tls!.CheckDatapathId(datapathId, peer);
+        if (refusal is null)
+            return null;
+        ControllerMetrics.SwitchIdentityRefusals.Add(1);
+        _registry.OnRefused(new SwitchRefusal(datapathId, remote, peer.Subject, SwitchCertificateBindings.PinOf(peer), refusal));
+        return refusal;
+    }
+
+    /// <summary>Creates a session over any duplex stream (plaintext TCP or TLS).</summary>
+    private SwitchSession Attach(Stream stream, string remote, Func<ulong, string?>? checkDatapathId = null)
     {
         var transport = new StreamDuplexPipe(
             PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 65536, minimumReadSize: 4096, leaveOpen: true)),
             PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 65536, leaveOpen: true)));
-        return new SwitchSession(transport, remote, _pipeline, _registry, _options, _time, _loggers.CreateLogger<SwitchSession>());
+        return new SwitchSession(transport, remote, _pipeline, _registry, _options, _time, _loggers.CreateLogger<SwitchSession>(), checkDatapathId);
     }
 
     private async Task RunAndDisposeAsync(SwitchSession session, Stream stream)

@@ -78,7 +78,7 @@ internal sealed class StoreLifetime(OperationsStore store) : IHostedService
     public async Task StopAsync(CancellationToken cancellationToken) => await store.DisposeAsync().ConfigureAwait(false);
 }
 
-/// <summary>Switch connects, disconnects and port changes into the event stream (durable with a store, else memory only).</summary>
+/// <summary>Switch connects, disconnects, identity refusals and port changes into the event stream (durable with a store, else memory only).</summary>
 internal sealed class SwitchEventRecorder(SwitchRegistry registry, EventHub hub, IServiceProvider services, ILogger<SwitchEventRecorder> log) : IHostedService
 {
     private readonly OperationsStore? _store = services.GetService<OperationsStore>();
@@ -87,6 +87,7 @@ internal sealed class SwitchEventRecorder(SwitchRegistry registry, EventHub hub,
     {
         registry.SwitchReady += OnReady;
         registry.SwitchClosed += OnClosed;
+        registry.SwitchRefused += OnRefused;
         registry.PortStatusChanged += OnPort;
         return Task.CompletedTask;
     }
@@ -95,6 +96,7 @@ internal sealed class SwitchEventRecorder(SwitchRegistry registry, EventHub hub,
     {
         registry.SwitchReady -= OnReady;
         registry.SwitchClosed -= OnClosed;
+        registry.SwitchRefused -= OnRefused;
         registry.PortStatusChanged -= OnPort;
         return Task.CompletedTask;
     }
@@ -105,6 +107,12 @@ internal sealed class SwitchEventRecorder(SwitchRegistry registry, EventHub hub,
     });
 
     private void OnClosed(SwitchSession s) => Record("switch_disconnected", new { datapath_id = s.DatapathIdText, remote = s.Remote, reason = s.CloseReason });
+
+    /// <summary>A switch whose certificate is not bound to the datapath id it claimed: an impersonation attempt or a missing binding.</summary>
+    private void OnRefused(SwitchRefusal r) => Record("switch_refused", new
+    {
+        datapath_id = r.DatapathIdText, remote = r.Remote, certificate_subject = r.CertificateSubject, certificate_spki_sha256 = r.CertificatePin, reason = r.Reason,
+    });
 
     private void OnPort(SwitchSession s, PortStatus status) => Record("port_changed", new
     {

@@ -3,7 +3,7 @@ using SwitchGate.Topology;
 
 namespace SwitchGate.Integration.Tests;
 
-/// <summary>`switchgate controller run`'s channel choice: none, both, or unusable TLS files are one line on stderr and exit 2.</summary>
+/// <summary>`switchgate controller run`'s channel choice: none, both, TLS without switch bindings, or unusable TLS files are one line on stderr and exit 2.</summary>
 public sealed class ControllerTlsOptionsTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("sg-tls-cli-").FullName;
@@ -24,13 +24,19 @@ public sealed class ControllerTlsOptionsTests : IDisposable
         using (var o = ca.Issue("other", DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1)))
             CertificateAuthority.WritePem(o, P("other-c.pem"), otherKey);
 
+        var (bindings, badBindings) = (P("bindings"), P("bad-bindings"));
+        File.WriteAllText(bindings, $"0x1 {new string('a', 64)}\n");
+        File.WriteAllText(badBindings, $"# switches\n0x1 {new string('a', 63)}\n");
+
         (string[] Args, string Problem)[] cases =
         [
             ([], "no channel security chosen"),
             (["--plaintext", "--tls-cert", cert], "excludes openflow.tls_cert"),
             (["--tls-cert", cert, "--tls-key", key], "needs all of"),
-            (["--tls-cert", cert, "--tls-key", otherKey, "--tls-switch-ca", caPath], "does not load with the certificate"),
-            (["--tls-cert", cert, "--tls-key", key, "--tls-switch-ca", P("missing.pem")], "does not exist"),
+            (["--tls-cert", cert, "--tls-key", key, "--tls-switch-ca", caPath], "openflow.tls_switch_bindings: TLS needs all of"),
+            (["--tls-cert", cert, "--tls-key", otherKey, "--tls-switch-ca", caPath, "--tls-switch-bindings", bindings], "does not load with the certificate"),
+            (["--tls-cert", cert, "--tls-key", key, "--tls-switch-ca", P("missing.pem"), "--tls-switch-bindings", bindings], "does not exist"),
+            (["--tls-cert", cert, "--tls-key", key, "--tls-switch-ca", caPath, "--tls-switch-bindings", badBindings], "line 2: '" + new string('a', 63) + "' is not a SHA-256 digest"),
         ];
         foreach (var (args, problem) in cases)
         {

@@ -33,11 +33,14 @@ public sealed class ConfigTests
         config.Override("openflow.tls_cert", dir.File("cert.pem"));
         config.Override("openflow.tls_key", dir.File("key.pem"));
         config.Override("openflow.tls_switch_ca", dir.File("switch-ca.pem"));
+        File.WriteAllText(dir.File("switch-bindings"), $"0x1 {new string('a', 64)}\n");
+        config.Override("openflow.tls_switch_bindings", dir.File("switch-bindings"));
         var settings = config.Build(out var problems);
         Assert.Empty(problems);
         Assert.NotNull(settings);
         Assert.Equal(6653, settings.Controller.Port);
         Assert.Equal(dir.File("cert.pem"), settings.Controller.Tls!.CertificatePath);
+        Assert.Equal(dir.File("switch-bindings"), settings.Controller.Tls.SwitchBindingsPath);
         Assert.Equal(30, settings.Gate!.LeaseSeconds);
         Assert.Equal(TimeSpan.FromSeconds(2), settings.Gate.EnrolmentPollInterval);
     }
@@ -80,7 +83,8 @@ public sealed class ConfigTests
     [InlineData("""{}""", "openflow.tls_cert: no channel security chosen")]
     [InlineData("""{"openflow": {"plaintext": true, "tls_cert": "/tmp/c.pem"}}""", "openflow.plaintext: excludes openflow.tls_cert")]
     [InlineData("""{"openflow": {"tls_cert": "/tmp/c.pem", "tls_key": "/tmp/k.pem"}}""", "openflow.tls_switch_ca: TLS needs all of")]
-    [InlineData("""{"openflow": {"tls_cert": "/nonexistent/c.pem", "tls_key": "/tmp/k.pem", "tls_switch_ca": "/tmp/ca.pem"}}""", "openflow.tls: TLS certificate: '/nonexistent/c.pem' does not exist")]
+    [InlineData("""{"openflow": {"tls_cert": "/tmp/c.pem", "tls_key": "/tmp/k.pem", "tls_switch_ca": "/tmp/ca.pem"}}""", "openflow.tls_switch_bindings: TLS needs all of")]
+    [InlineData("""{"openflow": {"tls_cert": "/nonexistent/c.pem", "tls_key": "/tmp/k.pem", "tls_switch_ca": "/tmp/ca.pem", "tls_switch_bindings": "/tmp/b"}}""", "openflow.tls: TLS certificate: '/nonexistent/c.pem' does not exist")]
     public void A_bad_value_is_refused_naming_its_key(string json, string expected)
     {
         var problems = Problems(json);

@@ -21,6 +21,12 @@ public sealed class SwitchRegistry
     /// <summary>Raised when a registered session leaves the registry (closed or replaced).</summary>
     public event Action<SwitchSession>? SwitchClosed;
 
+    /// <summary>
+    /// Raised (on the session's reader) when a switch is refused for the datapath id it announced (its certificate is
+    /// not bound to it); the session is closed and was never registered.
+    /// </summary>
+    public event Action<SwitchRefusal>? SwitchRefused;
+
     public int Count => _sessions.Count;
 
     public IReadOnlyCollection<SwitchSession> Sessions => [.. _sessions.Values];
@@ -48,7 +54,15 @@ public sealed class SwitchRegistry
             SwitchClosed?.Invoke(session);
     }
 
+    internal void OnRefused(SwitchRefusal refusal) => SwitchRefused?.Invoke(refusal);
+
     internal void OnReady(SwitchSession session) => SwitchReady?.Invoke(session);
 
     internal void OnPortStatus(SwitchSession session, PortStatus status) => PortStatusChanged?.Invoke(session, status);
+}
+
+/// <summary>A switch refused after FEATURES_REPLY: the datapath id it claimed, its address, its certificate and why.</summary>
+public sealed record SwitchRefusal(ulong DatapathId, string Remote, string CertificateSubject, string CertificatePin, string Reason)
+{
+    public string DatapathIdText => SwitchSession.FormatDpid(DatapathId);
 }

@@ -26,6 +26,7 @@ public sealed class SwitchSession : ISwitchView
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private readonly XidTracker _xids = new();
+    private readonly Func<ulong, string?>? _checkDatapathId;
 
     /// <summary>Requests and batches still waiting for their reply (diagnostics, tests).</summary>
     internal int OutstandingRequests => _xids.Outstanding;
@@ -54,9 +55,14 @@ public sealed class SwitchSession : ISwitchView
     private long _packetInsIgnored;
     private long _answersDropped;
 
+    /// <param name="checkDatapathId">
+    /// The channel's say on the datapath id the switch announces (TLS: is its certificate bound to it?): null admits,
+    /// a reason closes the session in <see cref="SessionState.AwaitingFeatures"/>, before it is registered.
+    /// </param>
     public SwitchSession(IDuplexPipe transport, string remote, SwitchPipeline pipeline, SwitchRegistry registry,
-        ControllerOptions options, TimeProvider time, ILogger<SwitchSession> log)
+        ControllerOptions options, TimeProvider time, ILogger<SwitchSession> log, Func<ulong, string?>? checkDatapathId = null)
     {
+        _checkDatapathId = checkDatapathId;
         _transport = transport;
         Remote = remote;
         _pipeline = pipeline;
@@ -405,6 +411,13 @@ public sealed class SwitchSession : ISwitchView
             throw new ProtocolViolationException($"auxiliary connection {features.AuxiliaryId} (§6.3.6) is not supported");
         Features = features;
         _datapathId = features.DatapathId;
+        // Before the registry sees the datapath id: a refused switch must neither replace the session of the switch
+        // it claims to be nor get anything installed (the pipeline is attached and the cold start sent only below).
+        if (_checkDatapathId?.Invoke(features.DatapathId) is { } refusal)
+        {
+            Close($"datapath id refused: {refusal}");
+            return;
+        }
         Volatile.Write(ref _registered, true);
         _registry.Register(this);
         if (!TryTransition(SessionState.AwaitingFeatures, SessionState.AwaitingPortDesc))

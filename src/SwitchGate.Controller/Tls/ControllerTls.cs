@@ -24,9 +24,20 @@ public sealed record ControllerTlsOptions
     /// </summary>
     public required string SwitchCaPath { get; init; }
 
+    /// <summary>
+    /// Which switch keys may claim which datapath ids (<see cref="SwitchCertificateBindings.Parse"/>): after
+    /// FEATURES_REPLY a datapath id the switch's certificate is not bound to closes the session before anything is
+    /// installed. Null leaves datapath ids unbound (any switch of the CA may claim any datapath id), which the
+    /// listener logs as a warning; the CLI requires the file.
+    /// </summary>
+    public string? SwitchBindingsPath { get; init; }
+
     public IEnumerable<string> Validate()
     {
-        foreach (var (path, what) in new[] { (CertificatePath, "TLS certificate"), (PrivateKeyPath, "TLS private key"), (SwitchCaPath, "switch CA bundle") })
+        var files = new List<(string, string)> { (CertificatePath, "TLS certificate"), (PrivateKeyPath, "TLS private key"), (SwitchCaPath, "switch CA bundle") };
+        if (SwitchBindingsPath is not null)
+            files.Add((SwitchBindingsPath, "switch certificate bindings"));
+        foreach (var (path, what) in files)
         {
             if (string.IsNullOrWhiteSpace(path))
                 yield return $"{what}: no file given";
@@ -68,7 +79,7 @@ public static class SwitchCertificateCheck
 }
 
 /// <summary>
-/// The controller's TLS credentials, re-read when any of the three files changes (checked at most once a second, on
+/// The controller's TLS credentials and the switch certificate bindings, re-read when any of the files changes (checked at most once a second, on
 /// accept), so that certificates are rotated by replacing files: established sessions keep their TLS session and
 /// are never dropped, new connections use the new files. A replacement that does not load (half-written, key not
 /// matching the certificate) is logged and the previous credentials stay in use.
@@ -93,6 +104,16 @@ public sealed class ControllerTls
 
     /// <summary>The controller certificate currently presented to switches.</summary>
     public X509Certificate2 Certificate => Current().Certificate;
+
+    /// <summary>The switch certificate bindings in force (null when datapath ids are not bound).</summary>
+    public SwitchCertificateBindings? Bindings => Current().Bindings;
+
+    /// <summary>
+    /// Null when the switch that authenticated with <paramref name="peer"/> may claim <paramref name="datapathId"/>
+    /// under the bindings in force now (always, without a bindings file); otherwise the reason to refuse it.
+    /// </summary>
+    public string? CheckDatapathId(ulong datapathId, X509Certificate2 peer) =>
+        Bindings?.Check(datapathId, SwitchCertificateBindings.PinOf(peer));
 
     /// <summary>
     /// Runs the TLS handshake as the server on an accepted connection, requiring a switch certificate that passes
@@ -147,8 +168,9 @@ public sealed class ControllerTls
             {
                 var loaded = Load(_options);
                 _current = loaded;
-                _log.LogInformation("TLS credentials reloaded: controller certificate '{Subject}' (expires {Expiry:u}), {Roots} switch CA certificate(s)",
-                    loaded.Certificate.Subject, loaded.Certificate.NotAfter.ToUniversalTime(), loaded.SwitchRoots.Count);
+                _log.LogInformation("TLS credentials reloaded: controller certificate '{Subject}' (expires {Expiry:u}), {Roots} switch CA certificate(s), {Bindings}",
+                    loaded.Certificate.Subject, loaded.Certificate.NotAfter.ToUniversalTime(), loaded.SwitchRoots.Count,
+                    loaded.Bindings is null ? "datapath ids not bound" : $"{loaded.Bindings.Count} datapath id(s) bound to switch keys");
                 return true;
             }
             catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException or InvalidDataException)
@@ -169,13 +191,13 @@ public sealed class ControllerTls
     }
 
     private static string Stamp(ControllerTlsOptions o) => string.Join('|',
-        new[] { o.CertificatePath, o.PrivateKeyPath, o.SwitchCaPath }.Select(p =>
+        new[] { o.CertificatePath, o.PrivateKeyPath, o.SwitchCaPath, o.SwitchBindingsPath }.OfType<string>().Select(p =>
         {
             var f = new FileInfo(p);
             return f.Exists ? $"{f.Length}:{f.LastWriteTimeUtc.Ticks}" : "missing";
         }));
 
-    /// <summary>Loads and checks the three files; throws with a message naming the file at fault.</summary>
+    /// <summary>Loads and checks the files; throws with a message naming the file at fault.</summary>
     public static void CheckFiles(ControllerTlsOptions options) => Load(options);
 
     private static Credentials Load(ControllerTlsOptions o)
@@ -212,10 +234,22 @@ public sealed class ControllerTls
         }
         if (roots.Count == 0)
             throw new InvalidDataException($"switch CA bundle '{o.SwitchCaPath}' holds no PEM certificate");
+        SwitchCertificateBindings? bindings = null;
+        if (o.SwitchBindingsPath is { } bindingsPath)
+        {
+            try
+            {
+                bindings = SwitchCertificateBindings.Parse(File.ReadAllText(bindingsPath));
+            }
+            catch (Exception e) when (e is SwitchBindingsFormatException or IOException or UnauthorizedAccessException)
+            {
+                throw new InvalidDataException($"switch certificate bindings '{bindingsPath}': {e.Message}", e);
+            }
+        }
         var context = SslStreamCertificateContext.Create(leaf, new X509Certificate2Collection(chain.Skip(1).ToArray()), offline: true);
-        return new Credentials(leaf, context, roots.ToList(), stamp);
+        return new Credentials(leaf, context, roots.ToList(), bindings, stamp);
     }
 
     private sealed record Credentials(X509Certificate2 Certificate, SslStreamCertificateContext Context,
-        IReadOnlyCollection<X509Certificate2> SwitchRoots, string Stamp);
+        IReadOnlyCollection<X509Certificate2> SwitchRoots, SwitchCertificateBindings? Bindings, string Stamp);
 }

@@ -89,7 +89,8 @@ public sealed class ControllerConfig
         new("openflow.tls_cert", ConfigKind.Text, "Controller certificate (PEM, optionally followed by intermediates): OpenFlow over TLS, switch certificates required"),
         new("openflow.tls_key", ConfigKind.Text, "Controller private key (PEM)"),
         new("openflow.tls_switch_ca", ConfigKind.Text, "CA certificate(s) (PEM bundle) that switch certificates must chain to"),
-        new("openflow.plaintext", ConfigKind.Boolean, "Accept switches over plaintext TCP instead of TLS (unauthenticated; logged as a warning)"),
+        new("openflow.tls_switch_bindings", ConfigKind.Text, "Which switch keys may claim which datapath ids: lines 'DATAPATH-ID SPKI-SHA256' (required with TLS; re-read on change)"),
+        new("openflow.plaintext", ConfigKind.Boolean, "Accept switches over plaintext TCP instead of TLS (unauthenticated, datapath ids unbound; logged as a warning)"),
         new("gate.enrolments", ConfigKind.Text, "Directory of <node>.json enrolment records: turns the attestation gate on"),
         new("gate.audit_log", ConfigKind.Text, "Append-only JSON-lines audit log (required with gate.enrolments)"),
         new("gate.audit_sync", ConfigKind.Text, "When the audit log file is fsynced: 'entry' or 'background'", ["entry", "background"]),
@@ -366,30 +367,33 @@ public sealed class ControllerConfig
     }
 
     /// <summary>
-    /// The OpenFlow channel must be chosen: TLS (all three files, which must load) or openflow.plaintext = true. An
-    /// unauthenticated channel is never a default (docs/controller.md, "TLS").
+    /// The OpenFlow channel must be chosen: TLS (the three files and the switch certificate bindings, which must load)
+    /// or openflow.plaintext = true. An unauthenticated channel, or switches that may claim any datapath id, are
+    /// never a default (docs/controller.md, "TLS").
     /// </summary>
     private static void ReadChannel(Reader reader, ControllerOptions controller, List<string> problems)
     {
         var (cert, key, ca) = (reader.Text("openflow.tls_cert"), reader.Text("openflow.tls_key"), reader.Text("openflow.tls_switch_ca"));
+        var bindings = reader.Text("openflow.tls_switch_bindings");
         var plaintext = reader.Boolean("openflow.plaintext", false);
-        if (cert is null && key is null && ca is null)
+        if (cert is null && key is null && ca is null && bindings is null)
         {
             if (!plaintext)
-                problems.Add("openflow.tls_cert: no channel security chosen: set openflow.tls_cert, openflow.tls_key and openflow.tls_switch_ca (--tls-cert, --tls-key, --tls-switch-ca), or openflow.plaintext (--plaintext)");
+                problems.Add("openflow.tls_cert: no channel security chosen: set openflow.tls_cert, openflow.tls_key, openflow.tls_switch_ca and openflow.tls_switch_bindings (--tls-cert, --tls-key, --tls-switch-ca, --tls-switch-bindings), or openflow.plaintext (--plaintext)");
             return;
         }
         if (plaintext)
         {
-            problems.Add("openflow.plaintext: excludes openflow.tls_cert, openflow.tls_key and openflow.tls_switch_ca");
+            problems.Add("openflow.plaintext: excludes openflow.tls_cert, openflow.tls_key, openflow.tls_switch_ca and openflow.tls_switch_bindings");
             return;
         }
-        if (cert is null || key is null || ca is null)
+        if (cert is null || key is null || ca is null || bindings is null)
         {
-            problems.Add($"openflow.{(cert is null ? "tls_cert" : key is null ? "tls_key" : "tls_switch_ca")}: TLS needs all of openflow.tls_cert, openflow.tls_key and openflow.tls_switch_ca");
+            var first = cert is null ? "tls_cert" : key is null ? "tls_key" : ca is null ? "tls_switch_ca" : "tls_switch_bindings";
+            problems.Add($"openflow.{first}: TLS needs all of openflow.tls_cert, openflow.tls_key, openflow.tls_switch_ca and openflow.tls_switch_bindings");
             return;
         }
-        var tls = new ControllerTlsOptions { CertificatePath = cert, PrivateKeyPath = key, SwitchCaPath = ca };
+        var tls = new ControllerTlsOptions { CertificatePath = cert, PrivateKeyPath = key, SwitchCaPath = ca, SwitchBindingsPath = bindings };
         var missing = tls.Validate().ToList();
         if (missing.Count > 0)
         {
