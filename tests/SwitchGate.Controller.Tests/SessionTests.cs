@@ -104,7 +104,7 @@ public sealed class SessionTests
         Assert.Contains(sw.Received, m => m is FeaturesRequest);
     }
 
-    [Fact(Skip = "Quarantined 2026-12-04: fails in about 4 of 7 runs on an idle machine (none of the earlier full runs): either the silent switch is closed as a dead peer without having received any ECHO_REQUEST, or the answering switch receives fewer than 8 echoes in 20 s. Not yet diagnosed; see the session note. The echo keepalive still runs in every rack test.")]
+    [Fact]
     public async Task Echo_keeps_a_quiet_switch_alive_and_a_dead_one_is_closed()
     {
         await using var controller = TestController.Start(o =>

@@ -12,7 +12,7 @@ namespace SwitchGate.Controller.Sessions;
 /// The reader loop decodes frames and drives the state machine (<see cref="SessionState"/>) and the
 /// apps; everything to send goes through a bounded <see cref="SendQueue"/> drained by whoever holds
 /// the write gate (normally the reader itself, right after a read: one flush per read); the keepalive
-/// loop enforces the hello/handshake timeouts and sends ECHO_REQUEST on silence. Every failure ends in <see cref="Close"/>, the single path into
+/// loop enforces the hello/handshake timeouts and sends ECHO_REQUEST on silence (rules in <see cref="Keepalive"/>). Every failure ends in <see cref="Close"/>, the single path into
 /// <see cref="SessionState.Closed"/>, which logs its reason once and fails pending requests.
 /// </summary>
 public sealed class SwitchSession : ISwitchView
@@ -51,7 +51,7 @@ public sealed class SwitchSession : ISwitchView
     private long _connectedAt;
     private long _helloAt;
     private long _lastReceived;
-    private long _lastEchoSent;
+    private uint _keepaliveXid;
     private long _packetInsIgnored;
     private long _answersDropped;
 
@@ -117,7 +117,7 @@ public sealed class SwitchSession : ISwitchView
     {
         using var registration = stopping.Register(() => Close("controller shutting down", LogLevel.Information));
         long now = _time.GetTimestamp();
-        _connectedAt = _lastReceived = _lastEchoSent = now;
+        _connectedAt = _lastReceived = now;
         // §6.3.1: each side sends HELLO immediately; ours offers 1.3 in a version bitmap.
         TryEnqueue(Hello.VersionBitmap(OfpConstants.Version));
         var keepalive = Task.Run(KeepaliveLoopAsync);
@@ -369,6 +369,8 @@ public sealed class SwitchSession : ISwitchView
             case PortStatus status:
                 OnPortStatus(status, state, now);
                 return;
+            case EchoReply when message.Xid == Volatile.Read(ref _keepaliveXid):
+                return; // the keepalive's answer: receiving it was the point (see Keepalive)
             case EchoReply or BarrierReply or FeaturesReply or MultipartReply or GetConfigReply or RoleReply or GetAsyncReply or QueueGetConfigReply:
                 // A reply nobody waits for any more (e.g. a cancelled request) is harmless.
                 if (!_xids.TryComplete(message) && _log.IsEnabled(LogLevel.Debug))
@@ -646,8 +648,8 @@ public sealed class SwitchSession : ISwitchView
 
     private async Task KeepaliveLoopAsync()
     {
-        var tick = new[] { _options.EchoInterval, _options.HelloTimeout, _options.HandshakeTimeout }.Min() / 4;
-        tick = TimeSpan.FromTicks(Math.Clamp(tick.Ticks, TimeSpan.FromMilliseconds(10).Ticks, TimeSpan.FromSeconds(1).Ticks));
+        var tick = Keepalive.Tick(_options);
+        long? echoSentAt = null; // the ECHO_REQUEST waiting for an answer (any message after it is one)
         while (State != SessionState.Closed)
         {
             try
@@ -660,29 +662,27 @@ public sealed class SwitchSession : ISwitchView
             }
             var state = State;
             long now = _time.GetTimestamp();
-            if (state == SessionState.AwaitingHello)
+            long lastReceived = Volatile.Read(ref _lastReceived);
+            if (echoSentAt is { } sent && lastReceived >= sent)
+                echoSentAt = null;
+            var times = new KeepaliveTimes(
+                _time.GetElapsedTime(_connectedAt, now),
+                _time.GetElapsedTime(_helloAt, now),
+                _time.GetElapsedTime(lastReceived, now),
+                echoSentAt is { } waiting ? _time.GetElapsedTime(waiting, now) : null);
+            var decision = Keepalive.Decide(state, times, _options);
+            switch (decision.Action)
             {
-                if (_time.GetElapsedTime(_connectedAt, now) > _options.HelloTimeout)
-                    Close($"no HELLO within {_options.HelloTimeout.TotalSeconds}s");
-                continue;
-            }
-            if (state is SessionState.AwaitingFeatures or SessionState.AwaitingPortDesc
-                && _time.GetElapsedTime(_helloAt, now) > _options.HandshakeTimeout)
-            {
-                Close($"handshake (features, port description) not completed within {_options.HandshakeTimeout.TotalSeconds}s");
-                continue;
-            }
-            var silent = _time.GetElapsedTime(Volatile.Read(ref _lastReceived), now);
-            if (silent > _options.EchoTimeout)
-            {
-                Close($"dead peer: nothing received for {silent.TotalSeconds:0.0}s (echo timeout {_options.EchoTimeout.TotalSeconds}s)");
-                continue;
-            }
-            // §6.3.2: echo request/reply verifies the liveness of the connection.
-            if (silent >= _options.EchoInterval && _time.GetElapsedTime(_lastEchoSent, now) >= _options.EchoInterval)
-            {
-                _lastEchoSent = now;
-                TryEnqueue(new EchoRequest([]) { Xid = _xids.Reserve(1) });
+                case KeepaliveAction.Close:
+                    Close(decision.Reason!);
+                    break;
+                case KeepaliveAction.SendEcho:
+                    // §6.3.2: echo request/reply verifies the liveness of the connection.
+                    uint xid = _xids.Reserve(1);
+                    Volatile.Write(ref _keepaliveXid, xid);
+                    if (TryEnqueue(new EchoRequest([]) { Xid = xid }))
+                        echoSentAt = now;
+                    break;
             }
         }
     }
