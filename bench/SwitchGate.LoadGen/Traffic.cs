@@ -20,7 +20,7 @@ namespace SwitchGate.LoadGen;
 internal sealed class Traffic
 {
     /// <summary>IEEE Std 802 "local experimental ethertype 1": nobody's protocol, so nobody parses the payload.</summary>
-    public const ushort EtherType = 0x88B5;
+    public const ushort EtherType = EtherTypes.LocalExperimental1;
 
     /// <summary>"SGLG": marks a frame as ours inside a PACKET_OUT.</summary>
     public const uint Magic = 0x53474C47;
@@ -49,7 +49,7 @@ internal sealed class Traffic
         _macs = macs;
         _ports = ports;
         var frame = new byte[FrameLength];
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), EtherType);
+        new EthernetHeader(MacAddress.Zero, MacAddress.Zero, EtherType).WriteTo(frame);
         BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(FrameMagicOffset), Magic);
         BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(FrameSwitchOffset), (uint)switchIndex);
         var packetIn = new PacketIn(OfpBuffer.NoBuffer, FrameLength, PacketInReason.NoMatch, tableId, 0, Match.Of(Oxm.InPort(1)), frame);
@@ -77,8 +77,8 @@ internal sealed class Traffic
         BinaryPrimitives.WriteUInt32BigEndian(destination[4..], sequence); // xid
         BinaryPrimitives.WriteUInt32BigEndian(destination[_inPortOffset..], inPort);
         var frame = destination[_frameOffset..];
-        WriteMac(frame, dst);
-        WriteMac(frame[6..], HostMac(_switchIndex, host));
+        new MacAddress(dst).WriteTo(frame);
+        new MacAddress(HostMac(_switchIndex, host)).WriteTo(frame[6..]);
         BinaryPrimitives.WriteUInt32BigEndian(frame[FrameSequenceOffset..], sequence);
     }
 
@@ -100,12 +100,6 @@ internal sealed class Traffic
             return false;
         sequence = BinaryPrimitives.ReadUInt32BigEndian(frame[FrameSequenceOffset..]);
         return true;
-    }
-
-    private static void WriteMac(Span<byte> destination, ulong mac)
-    {
-        BinaryPrimitives.WriteUInt16BigEndian(destination, (ushort)(mac >> 32));
-        BinaryPrimitives.WriteUInt32BigEndian(destination[2..], (uint)mac);
     }
 
     /// <summary>The patched bytes must still be the PACKET_IN we mean: decode two of them with the production codec.</summary>

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using SwitchGate.Ethernet;
 
 namespace SwitchGate.Attestation;
@@ -13,12 +12,12 @@ public sealed record AttestationFrameContent(MacAddress Destination, MacAddress 
 public static class AttestationFrame
 {
     /// <summary>IEEE 802 Local Experimental EtherType 1 (IEEE Std 802-2014 §9.2.4).</summary>
-    public const ushort EtherType = 0x88B5;
+    public const ushort EtherType = EtherTypes.LocalExperimental1;
 
-    public const int EthernetHeaderLength = 14;
+    public const int EthernetHeaderLength = EthernetHeader.Length;
 
     /// <summary>The minimum Ethernet frame without FCS (IEEE 802.3 clause 3.2.8: 64 octets including the 4-octet FCS).</summary>
-    public const int MinimumFrameLength = 60;
+    public const int MinimumFrameLength = EthernetHeader.MinimumFrameLength;
 
     public const int MaximumFrameLength = EthernetHeaderLength + Limits.MaxMessageLength;
 
@@ -38,13 +37,7 @@ public static class AttestationFrame
     /// <summary>Encodes <paramref name="message"/> into a frame, zero-padded to the 60-octet minimum.</summary>
     public static byte[] Build(MacAddress destination, MacAddress source, AttestationMessage message)
     {
-        var payload = AttestationCodec.Encode(message);
-        var frame = new byte[Math.Max(MinimumFrameLength, EthernetHeaderLength + payload.Length)];
-        destination.WriteTo(frame);
-        source.WriteTo(frame.AsSpan(6));
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), EtherType);
-        payload.CopyTo(frame, EthernetHeaderLength);
-        return frame;
+        return new EthernetHeader(destination, source, EtherType).Frame(AttestationCodec.Encode(message));
     }
 
     /// <summary>Builds the frame into <paramref name="destination"/> (padding included) and returns its length.</summary>
@@ -66,15 +59,14 @@ public static class AttestationFrame
     /// </summary>
     public static AttestationFrameContent Parse(ReadOnlySpan<byte> frame)
     {
-        if (frame.Length < EthernetHeaderLength)
+        if (!EthernetHeader.TryRead(frame, out var header))
         {
             throw new AttestationFormatException(FormatError.NotAttestationFrame, $"{frame.Length} octets, an Ethernet header is {EthernetHeaderLength}");
         }
 
-        var etherType = BinaryPrimitives.ReadUInt16BigEndian(frame[12..]);
-        if (etherType != EtherType)
+        if (header.EtherType != EtherType)
         {
-            throw new AttestationFormatException(FormatError.NotAttestationFrame, $"EtherType 0x{etherType:X4}");
+            throw new AttestationFormatException(FormatError.NotAttestationFrame, $"EtherType 0x{header.EtherType:X4}");
         }
 
         var payload = frame[EthernetHeaderLength..];
@@ -87,6 +79,6 @@ public static class AttestationFrame
         }
 
         var message = AttestationCodec.Decode(payload[..length]);
-        return new AttestationFrameContent(MacAddress.Read(frame), MacAddress.Read(frame[6..]), message);
+        return new AttestationFrameContent(header.Destination, header.Source, message);
     }
 }

@@ -124,16 +124,8 @@ public sealed class GateLeakAttackTests
     }
 
     /// <summary>True if 0x88B5 is the EtherType behind any number of tags (the receiver's NIC may have stripped some).</summary>
-    private static bool CarriesAttestation(byte[] f)
-    {
-        for (int at = 12; at + 2 <= f.Length; at += 4)
-        {
-            ushort type = BinaryPrimitives.ReadUInt16BigEndian(f.AsSpan(at));
-            if (type == AttestationFrame.EtherType) return true;
-            if (type is not (0x8100 or 0x88A8 or 0x9100)) return false;
-        }
-        return false;
-    }
+    private static bool CarriesAttestation(byte[] f) =>
+        EthernetHeader.TryReadInnerEtherType(f, out var type, out _) && type == AttestationFrame.EtherType;
 
     [Fact]
     public async Task Attestation_frames_in_any_tag_stack_are_never_forwarded_between_hosts()

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using SwitchGate.Ethernet;
 
 namespace SwitchGate.Rack.Tests;
 
@@ -85,16 +86,8 @@ internal static partial class RawFrames
     }
 
     /// <summary>An Ethernet II frame: destination, source, EtherType, payload, padded to the 60-octet minimum.</summary>
-    public static byte[] Ethernet(string destination, string source, ushort etherType, ReadOnlySpan<byte> payload)
-    {
-        var frame = new byte[Math.Max(60, 14 + payload.Length)];
-        Mac(destination).CopyTo(frame, 0);
-        Mac(source).CopyTo(frame, 6);
-        frame[12] = (byte)(etherType >> 8);
-        frame[13] = (byte)etherType;
-        payload.CopyTo(frame.AsSpan(14));
-        return frame;
-    }
+    public static byte[] Ethernet(string destination, string source, ushort etherType, ReadOnlySpan<byte> payload) =>
+        new EthernetHeader(MacAddress.Parse(destination), MacAddress.Parse(source), etherType).Frame(payload);
 
-    public static byte[] Mac(string text) => text.Split(':').Select(p => Convert.ToByte(p, 16)).ToArray();
+    public static byte[] Mac(string text) => MacAddress.Parse(text).ToBytes();
 }

@@ -19,9 +19,7 @@ public static class FloodGroups
     /// <summary>Untagged broadcast ARP (eth_dst ff:ff:ff:ff:ff:ff, eth_type 0x0806): <see cref="Flood"/>'s ports and the admitted boot servers.</summary>
     public const uint BroadcastArp = 2;
 
-    public const ushort ArpEtherType = 0x0806;
-
-    public static readonly MacAddress Broadcast = new(0xFFFF_FFFF_FFFFUL);
+    public static readonly MacAddress Broadcast = MacAddress.Broadcast;
 
     /// <summary>The whole group with one output bucket per port (ADD at cold start, MODIFY later: the list is replaced atomically, §6.5).</summary>
     public static GroupMod Group(uint groupId, IEnumerable<uint> ports, GroupModCommand command) =>
@@ -29,5 +27,5 @@ public static class FloodGroups
 
     /// <summary>True for an untagged broadcast ARP frame (what table 2's BroadcastArp flow matches).</summary>
     public static bool IsUntaggedBroadcastArp(ReadOnlySpan<byte> frame) =>
-        frame.Length >= 14 && frame[..6].IndexOfAnyExcept((byte)0xFF) < 0 && frame[12] == ArpEtherType >> 8 && frame[13] == (ArpEtherType & 0xFF);
+        EthernetHeader.TryRead(frame, out var header) && header.Destination.IsBroadcast && header.EtherType == EtherTypes.Arp;
 }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using SwitchGate.Controller.Pipeline;
 using SwitchGate.Ethernet;
 using SwitchGate.OpenFlow;
@@ -126,7 +125,7 @@ public sealed class L2Learning : ISwitchApp
                 OutPort = OfpPort.Any,
                 OutGroup = OfpGroup.Any,
                 // Untagged only (vlan_vid = OFPVID_NONE), like IsUntaggedBroadcastArp for the packet-outs.
-                Match = Match.Of(Oxm.EthDst(FloodGroups.Broadcast), Oxm.VlanVid(OfpVlanId.None), Oxm.EthType(FloodGroups.ArpEtherType)),
+                Match = Match.Of(Oxm.EthDst(FloodGroups.Broadcast), Oxm.VlanVid(OfpVlanId.None), Oxm.EthType(EtherTypes.Arp)),
                 Instructions = [new InstructionApplyActions(BroadcastArpActions)],
             });
     }
@@ -145,11 +144,10 @@ public sealed class L2Learning : ISwitchApp
             return;
         if (packetIn.Match.InPort is not uint inPort || inPort > OfpPort.Max)
             return;
-        var frame = packetIn.Data.AsSpan();
-        if (frame.Length < 14) // an Ethernet header: dst(6) src(6) ethertype(2)
+        if (!EthernetHeader.TryRead(packetIn.Data, out var header))
             return;
-        ulong dst = ReadMac(frame);
-        ulong src = ReadMac(frame[6..]);
+        ulong dst = header.Destination.Value;
+        ulong src = header.Source.Value;
         if ((src & GroupBit.Value) != 0 || src == 0)
             return; // invalid source: never learned (table 1 drops multicast sources anyway)
 
@@ -176,7 +174,7 @@ public sealed class L2Learning : ISwitchApp
                 return; // destination sits behind the port it came from: nothing to do
             actions = OutputActions(outPort);
         }
-        else if (_options.FloodThroughGroups && FloodGroups.IsUntaggedBroadcastArp(frame))
+        else if (_options.FloodThroughGroups && FloodGroups.IsUntaggedBroadcastArp(packetIn.Data))
         {
             actions = BroadcastArpActions;
         }
@@ -295,9 +293,6 @@ public sealed class L2Learning : ISwitchApp
             _outputInstructions[port] = instructions;
         return instructions;
     }
-
-    private static ulong ReadMac(ReadOnlySpan<byte> b) =>
-        ((ulong)BinaryPrimitives.ReadUInt16BigEndian(b) << 32) | BinaryPrimitives.ReadUInt32BigEndian(b[2..]);
 }
 
 /// <summary>Creates one <see cref="L2Learning"/> per switch.</summary>

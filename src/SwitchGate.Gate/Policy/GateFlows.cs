@@ -46,8 +46,7 @@ public static class GateFlows
     /// at most <c>other_config:vlan-limit</c> tags (default 1, at most 2); behind them a further TPID is the match's
     /// eth_type, so these three as eth_type mean "a tag stack deeper than the switch parses".
     /// </summary>
-    public static readonly IReadOnlyList<ushort> VlanTpids = [0x8100, 0x88A8, 0x9100];
-    public const ushort ArpEtherType = 0x0806;
+    public static IReadOnlyList<ushort> VlanTpids => EtherTypes.VlanTpids;
 
     /// <summary>"GA" in the top 16 bits of every gate cookie; the next octet is the kind.</summary>
     public const ulong CookiePrefix = 0x4741UL << 48;
@@ -155,13 +154,13 @@ public static class GateFlows
     /// <summary>ARP (any tag, as OVS matches eth_type behind one tag) with arp_spa = the address or arp_sha = the MAC → drop.</summary>
     private static IEnumerable<FlowMod> LockedArpDrops(ulong cookie, MacAddress mac, IPAddress address)
     {
-        yield return Add(cookie, PriorityLockedArpDrop, Match.Of(Oxm.EthType(ArpEtherType), Oxm.ArpSpa(address)), []);
-        yield return Add(cookie, PriorityLockedArpDrop, Match.Of(Oxm.EthType(ArpEtherType), Oxm.ArpSha(mac)), []);
+        yield return Add(cookie, PriorityLockedArpDrop, Match.Of(Oxm.EthType(EtherTypes.Arp), Oxm.ArpSpa(address)), []);
+        yield return Add(cookie, PriorityLockedArpDrop, Match.Of(Oxm.EthType(EtherTypes.Arp), Oxm.ArpSha(mac)), []);
     }
 
     /// <summary>The locked host's own ARP: from its port and MAC, claiming exactly its address and MAC.</summary>
     public static Match LockedArpMatch(uint port, MacAddress mac, IPAddress address) => Match.Of(
-        Oxm.InPort(port), Oxm.EthSrc(mac), Oxm.EthType(ArpEtherType), Oxm.ArpSpa(address), Oxm.ArpSha(mac));
+        Oxm.InPort(port), Oxm.EthSrc(mac), Oxm.EthType(EtherTypes.Arp), Oxm.ArpSpa(address), Oxm.ArpSha(mac));
 
     /// <summary>The two flood groups of one switch (docs/gate.md "Who hears floods").</summary>
     public static IEnumerable<GroupMod> FloodGroupMods(IEnumerable<uint> floodPorts, IEnumerable<uint> broadcastArpPorts, GroupModCommand command)
