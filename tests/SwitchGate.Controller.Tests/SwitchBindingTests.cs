@@ -29,6 +29,7 @@ public sealed class SwitchBindingDecisionTests
         Assert.Equal([PinA], bindings.PinsOf(1));
         Assert.Equal([PinB, PinB2], bindings.PinsOf(2).Order());
         Assert.Empty(bindings.PinsOf(3));
+        Assert.Equal([(1UL, PinA), (2UL, PinB), (2UL, PinB2)], bindings.Pairs);
     }
 
     [Theory]

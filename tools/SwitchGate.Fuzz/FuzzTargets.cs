@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using SwitchGate.Attestation;
 using SwitchGate.Attestation.Enrolment;
+using SwitchGate.Controller.Tls;
 using SwitchGate.OpenFlow;
 using SwitchGate.Topology;
 using SwitchGate.Tpm.Marshalling;
@@ -46,6 +47,8 @@ public static class FuzzTargets
             ["SwitchGate.Jobs.dll"], JobManifest),
         new("job-record", "JobCodec.ParseRecord (record.json, rewritable in the dirty phase); round trip as above",
             ["SwitchGate.Jobs.dll"], JobRecordFile),
+        new("switch-bindings", "SwitchCertificateBindings.Parse (the controller's switch certificate bindings file); what it accepts must write and parse back equal",
+            ["SwitchGate.Controller.dll"], SwitchBindings),
         new("qmp", "QmpLineReader + QmpCodec.Decode over a QMP byte stream (what QEMU, running an untrusted guest, sends)",
             ["SwitchGate.Hypervisor.dll"], Qmp),
     ];
@@ -229,6 +232,28 @@ public static class FuzzTargets
         }
         catch (TopologyFileException)
         {
+        }
+    }
+
+    private static void SwitchBindings(byte[] input)
+    {
+        SwitchCertificateBindings bindings;
+        try
+        {
+            bindings = SwitchCertificateBindings.Parse(Encoding.UTF8.GetString(input));
+        }
+        catch (SwitchBindingsFormatException)
+        {
+            return;
+        }
+        var lines = bindings.Pairs.Select(p => $"0x{p.DatapathId:x16} {p.Pin}").ToList();
+        var back = SwitchCertificateBindings.Parse(string.Join('\n', lines));
+        if (!back.Pairs.SequenceEqual(bindings.Pairs))
+            throw new FuzzPropertyException("accepted switch bindings do not parse back equal after writing");
+        foreach (var (dpid, pin) in bindings.Pairs)
+        {
+            if (bindings.Check(dpid, pin) is { } refusal)
+                throw new FuzzPropertyException($"a listed binding is refused: {refusal}");
         }
     }
 

@@ -3,6 +3,7 @@ using SwitchGate.Fuzz;
 
 // sg-fuzz TARGET                    run under afl-fuzz (SharpFuzz's fork server; one input per run from stdin otherwise)
 // sg-fuzz TARGET --replay PATH...   run every file (or every file of a directory) once; exit 1 if any is a finding
+// sg-fuzz TARGET --bench SECONDS PATH...  uninstrumented inputs/s over those files, round-robin (harness cost, not fuzzing)
 // sg-fuzz --write-seeds DIR         the project's own starting corpus, one subdirectory per target
 // sg-fuzz --list                    the targets and the assemblies scripts/fuzz instruments for each
 if (args.Length == 0 || args[0] is "-h" or "--help")
@@ -55,6 +56,28 @@ if (args.Length > 1 && args[1] == "--replay")
     }
     Console.WriteLine($"{target.Name}: {files.Count} inputs, {findings} findings");
     return findings == 0 ? 0 : 1;
+}
+
+if (args.Length > 3 && args[1] == "--bench" && double.TryParse(args[2], System.Globalization.CultureInfo.InvariantCulture, out var benchSeconds))
+{
+    var inputs = args.Skip(3).SelectMany(p => Directory.Exists(p) ? Directory.GetFiles(p) : [p]).Order().Select(File.ReadAllBytes).ToList();
+    // Warm-up: JIT and first-use costs are paid once per fuzzing process too, not per input.
+    foreach (var input in inputs)
+    {
+        target.Run(input);
+    }
+    var clock = System.Diagnostics.Stopwatch.StartNew();
+    long runs = 0;
+    while (clock.Elapsed.TotalSeconds < benchSeconds)
+    {
+        foreach (var input in inputs)
+        {
+            target.Run(input);
+        }
+        runs += inputs.Count;
+    }
+    Console.WriteLine($"{target.Name}: {inputs.Count} inputs, {runs} runs in {clock.Elapsed.TotalSeconds:0.0} s: {runs / clock.Elapsed.TotalSeconds:0} inputs/s, {clock.Elapsed.TotalMicroseconds / runs:0.0} µs each");
+    return 0;
 }
 
 Fuzzer.Run(stream =>

@@ -74,6 +74,13 @@ public static class SeedWriter
         };
         Put(directory, "enrolment", "bs1", record.ToJson());
 
+        // A switch bindings file as the documentation shows it: comments, both datapath id forms, colon-separated
+        // pins, one key for two bridges and two keys for one datapath id.
+        var pin = Convert.ToHexStringLower(SHA256.HashData(quoter.AkPublic));
+        var pin2 = Convert.ToHexStringLower(SHA256.HashData(nonce));
+        Put(directory, "switch-bindings", "rack", Encoding.UTF8.GetBytes(
+            $"# DATAPATH-ID  SPKI-SHA256\n0x0000000000000001  {pin}   # s1\n0000000000000002\t{string.Join(':', Convert.FromHexString(pin).Select(b => b.ToString("X2")))}\n2 {pin2}\r\n"));
+
         // OpenFlow messages of the controller's own exchange (the conformance corpus covers the rest).
         OfpMessage[] openflow =
         [

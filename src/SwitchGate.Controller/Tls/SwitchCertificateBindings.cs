@@ -30,6 +30,10 @@ public sealed class SwitchCertificateBindings
     /// <summary>Datapath ids with at least one bound key.</summary>
     public int Count => _pins.Count;
 
+    /// <summary>Every binding, by datapath id then pin (ordinal), as the file would list them.</summary>
+    public IEnumerable<(ulong DatapathId, string Pin)> Pairs =>
+        _pins.OrderBy(p => p.Key).SelectMany(p => p.Value.Order(StringComparer.Ordinal).Select(pin => (p.Key, pin)));
+
     /// <summary>The pins bound to <paramref name="datapathId"/> (empty when none).</summary>
     public IReadOnlyCollection<string> PinsOf(ulong datapathId) =>
         _pins.TryGetValue(datapathId, out var pins) ? pins : [];
