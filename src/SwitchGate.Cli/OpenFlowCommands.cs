@@ -4,12 +4,16 @@ using SwitchGate.OpenFlow;
 namespace SwitchGate.Cli;
 
 /// <summary>
-/// `switchgate openflow ...`: decode and round-trip OpenFlow 1.3 messages. The logic is <see cref="OfpTool"/>; this
-/// file only reads the file and prints. Exit codes: 0 ok, 1 re-encoding differs, 2 unreadable or malformed input
-/// (one line on stderr, never a stack trace).
+/// `switchgate openflow ...`: decode and round-trip OpenFlow 1.3 messages with the library's codec and
+/// <see cref="OfpText"/>; this file reads the file, prints and maps outcomes to exit codes: 0 ok, 1 re-encoding
+/// differs, 2 unreadable or malformed input (one line on stderr, never a stack trace).
 /// </summary>
 internal static class OpenFlowCommands
 {
+    public const int Ok = 0;
+    public const int Differs = 1;
+    public const int Malformed = 2;
+
     public static Command Create()
     {
         var openflow = new Command("openflow", "OpenFlow 1.3 message tools");
@@ -23,7 +27,7 @@ internal static class OpenFlowCommands
         var file = new Argument<FileInfo>("file") { Description = "a file holding one binary OpenFlow 1.3 message" };
         var json = new Option<bool>("--json") { Description = "print JSON with the message type name and spec field names" };
         var command = new Command("decode", "Print one OpenFlow message (exit 2 if it is malformed)") { file, json };
-        command.SetAction(parseResult => Run(parseResult, parseResult.GetRequiredValue(file), bytes => OfpTool.Decode(bytes, parseResult.GetValue(json), parseResult.GetRequiredValue(file).Name)));
+        command.SetAction(parseResult => Run(parseResult, parseResult.GetRequiredValue(file), bytes => Decode(bytes, parseResult.GetValue(json), parseResult.GetRequiredValue(file).Name)));
         return command;
     }
 
@@ -31,7 +35,7 @@ internal static class OpenFlowCommands
     {
         var file = new Argument<FileInfo>("file") { Description = "a file holding one binary OpenFlow 1.3 message" };
         var command = new Command("roundtrip", "Decode and re-encode; exit 0 only if the bytes are reproduced exactly") { file };
-        command.SetAction(parseResult => Run(parseResult, parseResult.GetRequiredValue(file), bytes => OfpTool.Roundtrip(bytes, parseResult.GetRequiredValue(file).Name)));
+        command.SetAction(parseResult => Run(parseResult, parseResult.GetRequiredValue(file), bytes => Roundtrip(bytes, parseResult.GetRequiredValue(file).Name)));
         return command;
     }
 
@@ -47,7 +51,7 @@ internal static class OpenFlowCommands
             if (length > OfpFrameReader.MaxMessageLength)
             {
                 error.WriteLine($"{file.Name}: malformed OpenFlow message: file has {length} bytes, one message is at most {OfpFrameReader.MaxMessageLength}");
-                return ToolOutcome.Malformed;
+                return Malformed;
             }
 
             bytes = File.ReadAllBytes(file.FullName);
@@ -55,7 +59,7 @@ internal static class OpenFlowCommands
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             error.WriteLine($"{file.Name}: cannot read: {e.Message.ReplaceLineEndings(" ")}");
-            return ToolOutcome.Malformed;
+            return Malformed;
         }
 
         var outcome = tool(bytes);
@@ -63,4 +67,48 @@ internal static class OpenFlowCommands
         error.Write(outcome.Error);
         return outcome.ExitCode;
     }
+
+    /// <summary>`decode` on the bytes of one message: the JSON view or <see cref="OfpText.Describe"/>.</summary>
+    internal static ToolOutcome Decode(ReadOnlySpan<byte> bytes, bool json, string source = "input")
+    {
+        OfpMessage message;
+        try
+        {
+            message = OfpCodec.Decode(bytes);
+        }
+        catch (OpenFlowFormatException e)
+        {
+            return MalformedOutcome(source, e);
+        }
+
+        var text = json ? OfpJson.Serialize(message, indented: true) : OfpText.Describe(message, bytes.Length);
+        return new ToolOutcome(Ok, text + "\n", string.Empty);
+    }
+
+    /// <summary>`roundtrip` on the bytes of one message: decode, re-encode verbatim, compare.</summary>
+    internal static ToolOutcome Roundtrip(ReadOnlySpan<byte> bytes, string source = "input")
+    {
+        OfpMessage message;
+        try
+        {
+            message = OfpCodec.Decode(bytes);
+        }
+        catch (OpenFlowFormatException e)
+        {
+            return MalformedOutcome(source, e);
+        }
+
+        // Verbatim: re-emit what was decoded even if its match breaks prerequisites.
+        var again = OfpCodec.Encode(message, OfpEncodeOptions.Verbatim);
+        var difference = OfpText.FirstDifference(bytes, again);
+        return difference is null
+            ? new ToolOutcome(Ok, $"{source}: {OfpCodec.TypeName(message.Type)}, {bytes.Length} bytes, re-encoded identically\n", string.Empty)
+            : new ToolOutcome(Differs, string.Empty, $"{source}: {OfpCodec.TypeName(message.Type)} re-encodes differently: {difference}\n");
+    }
+
+    private static ToolOutcome MalformedOutcome(string source, OpenFlowFormatException e) =>
+        new(Malformed, string.Empty, $"{source}: malformed OpenFlow message: {e.Reason.ReplaceLineEndings(" ")}\n");
 }
+
+/// <summary>What a command prints on stdout and stderr, and its exit code.</summary>
+internal sealed record ToolOutcome(int ExitCode, string Output, string Error);

@@ -131,8 +131,8 @@ public class CliTests
     [Fact]
     public void First_difference_is_reported_by_offset()
     {
-        Assert.Null(OfpTool.FirstDifference([1, 2, 3], [1, 2, 3]));
-        Assert.Equal("first difference at byte offset 1: file 0x02, re-encoded 0x09", OfpTool.FirstDifference([1, 2, 3], [1, 9, 3]));
-        Assert.Contains("lengths differ: file has 3 bytes, re-encoded 2", OfpTool.FirstDifference([1, 2, 3], [1, 2]));
+        Assert.Null(OfpText.FirstDifference([1, 2, 3], [1, 2, 3]));
+        Assert.Equal("first difference at byte offset 1: file 0x02, re-encoded 0x09", OfpText.FirstDifference([1, 2, 3], [1, 9, 3]));
+        Assert.Contains("lengths differ: file has 3 bytes, re-encoded 2", OfpText.FirstDifference([1, 2, 3], [1, 2]));
     }
 }

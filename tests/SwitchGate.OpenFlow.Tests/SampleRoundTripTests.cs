@@ -1,3 +1,4 @@
+using SwitchGate.Cli;
 using SwitchGate.Ethernet;
 
 namespace SwitchGate.OpenFlow.Tests;
@@ -36,9 +37,9 @@ public class SampleRoundTripTests
         Assert.Equal(message.GetType(), decoded.GetType());
         Assert.True(OfpCodec.WireEquals(message, decoded));
         Assert.Equal(bytes, OfpCodec.Encode(decoded));
-        Assert.Equal(0, OfpTool.Decode(bytes, json: true).ExitCode);
-        Assert.Equal(0, OfpTool.Decode(bytes, json: false).ExitCode);
-        Assert.Equal(0, OfpTool.Roundtrip(bytes).ExitCode);
+        Assert.Equal(0, OpenFlowCommands.Decode(bytes, json: true).ExitCode);
+        Assert.Equal(0, OpenFlowCommands.Decode(bytes, json: false).ExitCode);
+        Assert.Equal(0, OpenFlowCommands.Roundtrip(bytes).ExitCode);
     }
 
     [Fact]

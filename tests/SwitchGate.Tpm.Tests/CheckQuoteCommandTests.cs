@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using SwitchGate.Cli;
 using SwitchGate.Tpm.Structures;
 using SwitchGate.Tpm.Verification;
 
@@ -10,12 +11,12 @@ namespace SwitchGate.Tpm.Tests;
 /// </summary>
 [Trait("Requires", "swtpm")]
 [Trait("Requires", "tpm2-tools")]
-public sealed class CheckQuoteToolTests : IClassFixture<SwtpmInstance>
+public sealed class CheckQuoteCommandTests : IClassFixture<SwtpmInstance>
 {
     private readonly SwtpmInstance _swtpm;
     private readonly string _nonce;
 
-    public CheckQuoteToolTests(SwtpmInstance swtpm)
+    public CheckQuoteCommandTests(SwtpmInstance swtpm)
     {
         _swtpm = swtpm;
         _nonce = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
@@ -33,7 +34,7 @@ public sealed class CheckQuoteToolTests : IClassFixture<SwtpmInstance>
 
     private CheckQuoteOutcome Run(string ak = "ak.pub", string message = "q.msg", string signature = "q.sig", string pcrs = "q.vals",
         string? selection = "sha256:16,23", string? nonce = null) =>
-        CheckQuoteTool.Run(_swtpm.PathOf(ak), _swtpm.PathOf(message), _swtpm.PathOf(signature), _swtpm.PathOf(pcrs), selection, nonce ?? _nonce);
+        TpmCommands.RunCheckQuote(_swtpm.PathOf(ak), _swtpm.PathOf(message), _swtpm.PathOf(signature), _swtpm.PathOf(pcrs), selection, nonce ?? _nonce);
 
     private string Write(string name, byte[] bytes)
     {

@@ -3,55 +3,14 @@ using System.Text.Json;
 
 namespace SwitchGate.OpenFlow;
 
-/// <summary>What a tool run prints and returns; the caller does the I/O.</summary>
-public sealed record ToolOutcome(int ExitCode, string Output, string Error)
-{
-    public const int Ok = 0;
-    public const int Differs = 1;
-    public const int Malformed = 2;
-}
-
 /// <summary>
-/// Pure logic of `switchgate openflow decode|roundtrip` on the bytes of a file holding one message. Malformed input
-/// gives exit code 2 and one line naming the problem; nothing here throws for bad input.
+/// Text views of messages for people (what `switchgate openflow decode|roundtrip` prints). Pure: no I/O, no exit
+/// codes; decoding errors stay <see cref="OpenFlowFormatException"/> from <see cref="OfpCodec.Decode"/>.
 /// </summary>
-public static class OfpTool
+public static class OfpText
 {
-    public static ToolOutcome Decode(ReadOnlySpan<byte> bytes, bool json, string source = "input")
-    {
-        OfpMessage message;
-        try
-        {
-            message = OfpCodec.Decode(bytes);
-        }
-        catch (OpenFlowFormatException e)
-        {
-            return Malformed(source, e);
-        }
-
-        var serialized = OfpJson.Serialize(message, indented: true);
-        return new ToolOutcome(ToolOutcome.Ok, (json ? serialized : Describe(serialized, bytes.Length)) + "\n", string.Empty);
-    }
-
-    public static ToolOutcome Roundtrip(ReadOnlySpan<byte> bytes, string source = "input")
-    {
-        OfpMessage message;
-        try
-        {
-            message = OfpCodec.Decode(bytes);
-        }
-        catch (OpenFlowFormatException e)
-        {
-            return Malformed(source, e);
-        }
-
-        // Verbatim: re-emit what was decoded even if its match breaks prerequisites.
-        var again = OfpCodec.Encode(message, OfpEncodeOptions.Verbatim);
-        var difference = FirstDifference(bytes, again);
-        return difference is null
-            ? new ToolOutcome(ToolOutcome.Ok, $"{source}: {OfpCodec.TypeName(message.Type)}, {bytes.Length} bytes, re-encoded identically\n", string.Empty)
-            : new ToolOutcome(ToolOutcome.Differs, string.Empty, $"{source}: {OfpCodec.TypeName(message.Type)} re-encodes differently: {difference}\n");
-    }
+    /// <summary>A readable, indented rendering of <paramref name="message"/>; OXM fields as "name = value[/mask]".</summary>
+    public static string Describe(OfpMessage message, int length) => Describe(OfpJson.Serialize(message, indented: true), length);
 
     /// <summary>Describes where two byte strings first differ, or null if they are equal.</summary>
     public static string? FirstDifference(ReadOnlySpan<byte> original, ReadOnlySpan<byte> encoded)
@@ -70,10 +29,6 @@ public static class OfpTool
         return $"first difference at byte offset {common}: file 0x{original[common]:x2}, re-encoded 0x{encoded[common]:x2}";
     }
 
-    private static ToolOutcome Malformed(string source, OpenFlowFormatException e) =>
-        new(ToolOutcome.Malformed, string.Empty, $"{source}: malformed OpenFlow message: {e.Reason.ReplaceLineEndings(" ")}\n");
-
-    /// <summary>A readable, indented rendering of the JSON view; OXM fields as "name = value[/mask]".</summary>
     private static string Describe(string json, int length)
     {
         using var doc = JsonDocument.Parse(json);
