@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using SwitchGate.Hypervisor;
 using SwitchGate.Jobs.Codec;
 using SwitchGate.Jobs.Model;
+using SwitchGate.Jobs.Pipeline;
 using SwitchGate.Jobs.Storage;
 using SwitchGate.Jobs.Transfer;
 
@@ -66,6 +67,7 @@ public static class HostCommands
     private static readonly Option<bool> NoResumeOption = new("--no-resume") { Description = "Only receive and check the second image" };
     private static readonly Option<double> RunOnOption = new("--run-on-timeout") { Description = "Seconds to wait for the resumed guest's counter to pass the paused value", DefaultValueFactory = _ => 60 };
     private static readonly Option<int> SerialLinesOption = new("--show-serial") { Description = "Print this many of the resumed guest's serial lines", DefaultValueFactory = _ => 0 };
+    private static readonly Option<bool> PollOption = new("--poll") { Description = "Poll the job every 0.3 s instead of holding a status request at the agent (agents without it; the benchmark's peer)" };
     private static readonly Option<bool> KeepOption = new("--keep-running") { Description = "Keep the resumed guest running until SIGTERM (default: stop it after the check)" };
 
     private static Command SubmitCommand()
@@ -80,7 +82,7 @@ public static class HostCommands
         var noWait = new Option<bool>("--no-wait") { Description = "Print the job id once it is queued and exit" };
         var command = new Command("submit", "Upload the first image, submit the job, wait, receive and check the second image, resume it")
         {
-            kernel, initrd, disk, cmdline, memory, marker, deadline, noWait, WorkOption, NoResumeOption, RunOnOption, SerialLinesOption, KeepOption,
+            kernel, initrd, disk, cmdline, memory, marker, deadline, noWait, WorkOption, NoResumeOption, RunOnOption, SerialLinesOption, KeepOption, PollOption,
         };
         command.SetAction((parse, ct) => Guard(parse, async (client, limit) =>
         {
@@ -103,7 +105,7 @@ public static class HostCommands
             Say($"submitted job={record.Id} state={record.State}");
             if (parse.GetValue(noWait))
                 return HostExit.Ok;
-            return await ReceiveAndResumeAsync(parse, client, record.Id, files, job, limit);
+            return await ReceiveAndResumeAsync(parse, client, record.Id, record.State, files, job, limit);
         }));
         return command;
     }
@@ -115,13 +117,13 @@ public static class HostCommands
         var initrd = new Option<string?>("--initrd") { Description = "The initramfs submitted with the job" };
         var command = new Command("fetch", "Wait for a submitted job, receive and check its second image, resume it")
         {
-            id, kernel, initrd, WorkOption, NoResumeOption, RunOnOption, SerialLinesOption, KeepOption,
+            id, kernel, initrd, WorkOption, NoResumeOption, RunOnOption, SerialLinesOption, KeepOption, PollOption,
         };
         command.SetAction((parse, ct) => Guard(parse, (client, limit) =>
         {
             var files = new Dictionary<FirstImageFile, string> { [FirstImageFile.Kernel] = parse.GetValue(kernel)! };
             if (parse.GetValue(initrd) is { } i) files[FirstImageFile.Initrd] = i;
-            return ReceiveAndResumeAsync(parse, client, parse.GetValue(id)!, files, null, limit);
+            return ReceiveAndResumeAsync(parse, client, parse.GetValue(id)!, null, files, null, limit);
         }));
         return command;
     }
@@ -158,10 +160,10 @@ public static class HostCommands
     }
 
     /// <summary>Waits for Ready or Failed, receives and checks the second image, confirms it, resumes the guest.</summary>
-    private static async Task<int> ReceiveAndResumeAsync(ParseResult parse, JobClient client, string id, IReadOnlyDictionary<FirstImageFile, string> files,
-        BootJob? submitted, CancellationToken limit)
+    private static async Task<int> ReceiveAndResumeAsync(ParseResult parse, JobClient client, string id, JobState? known,
+        IReadOnlyDictionary<FirstImageFile, string> files, BootJob? submitted, CancellationToken limit)
     {
-        var record = await WaitAsync(client, id, limit);
+        var record = await WaitAsync(client, id, known, parse.GetValue(PollOption), limit);
         if (record.State == JobState.Failed)
         {
             Say($"failed job={id} reason=\"{record.Failure}\"");
@@ -252,16 +254,28 @@ public static class HostCommands
         return HostExit.Ok;
     }
 
-    /// <summary>Polls the job until it is Ready, Failed or Delivered; states and unreachability (the boot server is dirty) are reported once per change.</summary>
-    private static async Task<JobRecord> WaitAsync(JobClient client, string id, CancellationToken limit)
+    /// <summary>How often the job is asked for when the agent answers at once (an agent that does not hold requests, or --poll).</summary>
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>
+    /// Waits until the job is Ready, Failed or Delivered; states and unreachability (the boot server is dirty) are
+    /// reported once per change. Each request is held by the agent (<see cref="JobClient.WaitStatusAsync"/>) until the
+    /// job leaves the state last seen, so Ready is learnt the moment the agent records it; with <paramref name="poll"/>
+    /// the job is polled every 0.3 s instead (the comparison of docs/BENCHMARKS.md "Boot jobs").
+    /// </summary>
+    private static async Task<JobRecord> WaitAsync(JobClient client, string id, JobState? known, bool poll, CancellationToken limit)
     {
         JobState? last = null;
         DateTimeOffset? unreachableSince = null;
         while (true)
         {
+            var asked = DateTimeOffset.UtcNow;
             try
             {
-                var record = await client.StatusAsync(id, limit);
+                var record = poll || known is null
+                    ? await client.StatusAsync(id, limit)
+                    : await client.WaitStatusAsync(id, known.Value, JobWatch.DefaultWait, limit);
+                known = record.State;
                 if (unreachableSince is { } since)
                 {
                     Say($"reachable job={id} after_s={(DateTimeOffset.UtcNow - since).TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)}");
@@ -284,7 +298,9 @@ public static class HostCommands
                     Say($"unreachable job={id} reason=\"{e.Message}\"");
                 }
             }
-            await Task.Delay(TimeSpan.FromMilliseconds(300), limit);
+            // An answer that came at once did not wait (an older agent, a failed connect): do not hammer the agent.
+            if (DateTimeOffset.UtcNow - asked < PollInterval)
+                await Task.Delay(PollInterval - (DateTimeOffset.UtcNow - asked), limit);
         }
     }
 

@@ -185,6 +185,68 @@ public sealed class TransferTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_held_status_request_is_answered_when_the_job_is_queued()
+    {
+        var kernel = WriteRandom("kernel", 1000);
+        using var client = new JobClient(_url, Prod);
+        var record = await client.CreateAsync(default);
+        await client.UploadAsync(record.Id, FirstImageFile.Kernel, kernel, default);
+        var held = client.WaitStatusAsync(record.Id, JobState.Receiving, TimeSpan.FromSeconds(30), default);
+        await Task.Delay(300);
+        Assert.False(held.IsCompleted, "answered while the job was still Receiving");
+        await client.SubmitAsync(record.Id, Samples.Job() with { Kernel = JobStore.DigestOf(kernel), Initrd = null }, default);
+        var answer = await held.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(JobState.Queued, answer.State);
+        Assert.Equal(record.Id, answer.Id);
+    }
+
+    [Fact]
+    public async Task A_held_status_request_is_not_answered_in_the_dirty_phase_but_after_its_wait()
+    {
+        using var client = new JobClient(_url, Prod);
+        var record = await client.CreateAsync(default);
+        // The job goes dirty (written as the loop would): no answer until the wait is over, which gives the record as it is.
+        _store.Save(record.Enter(JobState.Queued, DateTimeOffset.UtcNow).Enter(JobState.Booting, DateTimeOffset.UtcNow));
+        var started = DateTimeOffset.UtcNow;
+        var answer = await client.WaitStatusAsync(record.Id, JobState.Queued, TimeSpan.FromSeconds(1), default);
+        Assert.Equal(JobState.Booting, answer.State);
+        Assert.True(DateTimeOffset.UtcNow - started >= TimeSpan.FromSeconds(0.9), "answered before its wait in a dirty state");
+        // Ready is answered at once.
+        MakeReady(record.Id, 1000);
+        Assert.Equal(JobState.Ready, (await client.WaitStatusAsync(record.Id, JobState.Booting, TimeSpan.FromSeconds(30), default).WaitAsync(TimeSpan.FromSeconds(10))).State);
+    }
+
+    [Theory]
+    [InlineData("since=Queued")]
+    [InlineData("wait=5")]
+    [InlineData("since=Bogus&wait=5")]
+    [InlineData("since=1&wait=5")]
+    [InlineData("since=queued&wait=5")]
+    [InlineData("since=Queued&wait=61")]
+    [InlineData("since=Queued&wait=-1")]
+    [InlineData("since=Queued&wait=1.5")]
+    [InlineData("since=Queued&since=Ready&wait=5")]
+    public async Task A_malformed_held_status_request_is_refused(string query)
+    {
+        using var client = new JobClient(_url, Prod);
+        var record = await client.CreateAsync(default);
+        using var raw = new HttpClient { BaseAddress = _url };
+        var response = await raw.GetAsync($"jobs/{record.Id}?{query}");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(JobState.Receiving, _store.Load(record.Id).State);
+    }
+
+    [Fact]
+    public async Task Another_host_cannot_hold_a_status_request_on_a_job()
+    {
+        using var prod = new JobClient(_url, Prod);
+        using var other = new JobClient(_url, Other);
+        var mine = await prod.CreateAsync(default);
+        var e = await Assert.ThrowsAsync<JobTransferException>(() => other.WaitStatusAsync(mine.Id, JobState.Receiving, TimeSpan.FromSeconds(30), default));
+        Assert.Equal(HttpStatusCode.Forbidden, e.Status);
+    }
+
+    [Fact]
     public async Task The_second_image_is_not_served_before_the_job_is_ready()
     {
         using var client = new JobClient(_url, Prod);

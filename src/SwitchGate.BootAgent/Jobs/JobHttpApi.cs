@@ -9,6 +9,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SwitchGate.Jobs.Codec;
 using SwitchGate.Jobs.Model;
+using SwitchGate.Jobs.Pipeline;
 
 namespace SwitchGate.BootAgent.Jobs;
 
@@ -18,6 +19,7 @@ namespace SwitchGate.BootAgent.Jobs;
 /// POST /jobs                              create a job (201, its record)
 /// GET  /jobs                              the caller's jobs
 /// GET  /jobs/ID                           one job's record (state, failure, phases)
+/// GET  /jobs/ID?since=STATE&amp;wait=S       the same, held until the job leaves STATE for a state the host can hear (JobWatch), at most S s
 /// GET  /jobs/ID/first/NAME                bytes of kernel|initrd|disk the agent holds (resume point)
 /// PUT  /jobs/ID/first/NAME?offset=N       append to it from N
 /// POST /jobs/ID/submit                    job.json: checked, files verified, job queued
@@ -59,7 +61,9 @@ public static class JobHttpApi
             buffer.WriteByte((byte)']');
             return Task.FromResult(Results.Bytes(buffer.ToArray(), "application/json"));
         }));
-        app.MapGet("/jobs/{id}", Handler(c => Task.FromResult(Record(service.Status(Route(c, "id"), Caller(c))))));
+        app.MapGet("/jobs/{id}", Handler(async c => Record(Watch(c) is var (since, wait)
+            ? await service.WaitAsync(Route(c, "id"), Caller(c), since, wait, c.RequestAborted)
+            : service.Status(Route(c, "id"), Caller(c)))));
         app.MapGet("/jobs/{id}/first/{name}", Handler(c =>
             Task.FromResult(Results.Text(Number(service.Received(Route(c, "id"), Caller(c), First(Route(c, "name"))))))));
         app.MapPut("/jobs/{id}/first/{name}", Handler(async c =>
@@ -86,6 +90,22 @@ public static class JobHttpApi
     private static long Offset(HttpContext c) =>
         long.TryParse(c.Request.Query["offset"], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var offset)
             ? offset : throw new JobRequestException(400, "offset=N (a non-negative integer) is required");
+
+    /// <summary><c>?since=STATE&amp;wait=SECONDS</c> of a held status request (both or neither), strictly: a state name and 0 … 60.</summary>
+    private static (JobState Since, TimeSpan Wait)? Watch(HttpContext c)
+    {
+        var since = c.Request.Query["since"];
+        var wait = c.Request.Query["wait"];
+        if (since.Count == 0 && wait.Count == 0)
+            return null;
+        var name = since.Count == 1 ? since[0] : null;
+        if (name is null || !Enum.GetNames<JobState>().Contains(name, StringComparer.Ordinal))
+            throw new JobRequestException(400, $"since=STATE (one of {string.Join('|', Enum.GetNames<JobState>())}) is required with wait");
+        if (wait.Count != 1 || !int.TryParse(wait[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            || seconds > JobWatch.MaxWait.TotalSeconds)
+            throw new JobRequestException(400, $"wait=SECONDS (0 to {JobWatch.MaxWait.TotalSeconds:0}) is required with since");
+        return (Enum.Parse<JobState>(name), TimeSpan.FromSeconds(seconds));
+    }
 
     /// <summary>Runs a handler and writes its result, or the refusal as one line with its status.</summary>
     private static async Task Handle(HttpContext context, Func<HttpContext, Task<IResult>> body)

@@ -35,6 +35,8 @@ public sealed class JobService(JobStore store, NodeControl node, IGuestHyperviso
     private readonly SemaphoreSlim _records = new(1, 1);
     private readonly SemaphoreSlim _wake = new(0);
     private IBootingGuest? _guest;
+    /// <summary>Completed (and replaced) after every record written: wakes the held status requests.</summary>
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private DateTimeOffset Now => _clock.GetUtcNow();
 
@@ -332,6 +334,34 @@ public sealed class JobService(JobStore store, NodeControl node, IGuestHyperviso
 
     public JobRecord Status(string id, IPAddress caller) => Own(id, caller);
 
+    /// <summary>
+    /// A held status request (docs/jobs.md "Waiting for a job"): the record as soon as <see cref="JobWatch.Answers"/>
+    /// says so for the state the caller last saw, or the record as it is once <paramref name="wait"/> has passed.
+    /// </summary>
+    public async Task<JobRecord> WaitAsync(string id, IPAddress caller, JobState since, TimeSpan wait, CancellationToken ct)
+    {
+        using var timeout = new CancellationTokenSource(wait, _clock);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
+        while (true)
+        {
+            // Taken before the record is read, so a transition between the read and the wait still wakes it.
+            var changed = Volatile.Read(ref _changed).Task;
+            var record = Own(id, caller);
+            if (JobWatch.Answers(since, record.State))
+                return record;
+            try
+            {
+                await changed.WaitAsync(limit.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
+            {
+                return Own(id, caller);
+            }
+        }
+    }
+
+    private void Changed() => Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
     public IReadOnlyList<JobRecord> List(IPAddress caller) => Usable().Where(r => r.Submitter == Caller(caller)).ToList();
 
     public long Received(string id, IPAddress caller, FirstImageFile file)
@@ -402,6 +432,7 @@ public sealed class JobService(JobStore store, NodeControl node, IGuestHyperviso
             DurableFile.WriteAllBytes(store.JobFilePath(id), jobFile);
             var queued = record.Enter(JobState.Queued, Now) with { Deadline = job.Deadline };
             store.Save(queued);
+            Changed();
             log.LogInformation("job id={Id} state=Queued kernel={Kernel} memory_mib={Mem} deadline_s={Deadline}", id, job.Kernel.Sha256[..12], job.MemoryMiB,
                 job.Deadline.TotalSeconds);
             _wake.Release();
@@ -433,6 +464,7 @@ public sealed class JobService(JobStore store, NodeControl node, IGuestHyperviso
             if (!JobPipeline.TryDeliver(record, Now, out var delivered))
                 throw new JobRequestException(409, $"job {id} is {record.State}, not ready");
             store.Save(delivered);
+            Changed();
             store.DeleteImages(id);
             log.LogInformation("job id={Id} state=Delivered", id);
             _wake.Release();
@@ -467,6 +499,7 @@ public sealed class JobService(JobStore store, NodeControl node, IGuestHyperviso
         try
         {
             store.Save(record);
+            Changed();
         }
         finally
         {

@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using SwitchGate.Jobs.Codec;
 using SwitchGate.Jobs.Model;
+using SwitchGate.Jobs.Pipeline;
 using SwitchGate.Jobs.Storage;
 
 namespace SwitchGate.Jobs.Transfer;
@@ -79,7 +80,22 @@ public sealed class JobClient : IDisposable
         ParseRecord(await SendAsync(HttpMethod.Post, "jobs", null, ct).ConfigureAwait(false));
 
     public async Task<JobRecord> StatusAsync(string id, CancellationToken ct) =>
-        ParseRecord(await SendAsync(HttpMethod.Get, $"jobs/{Id(id)}", null, ct, timeout: StatusTimeout).ConfigureAwait(false));
+        OfJob(id, ParseRecord(await SendAsync(HttpMethod.Get, $"jobs/{Id(id)}", null, ct, timeout: StatusTimeout).ConfigureAwait(false)));
+
+    /// <summary>
+    /// The job's record once it has left <paramref name="since"/> for a state the agent answers in
+    /// (<see cref="JobWatch"/>), or as it is after <paramref name="wait"/>. Given up (<see cref="JobTransferException"/>
+    /// without a status) when no answer comes within <paramref name="wait"/> + <see cref="JobWatch.AnswerGrace"/>: the
+    /// connection may have been cut, and the caller simply asks again. The answer is only a record, parsed strictly;
+    /// what it claims is checked like any other answer of the agent (manifest, digests).
+    /// </summary>
+    public async Task<JobRecord> WaitStatusAsync(string id, JobState since, TimeSpan wait, CancellationToken ct)
+    {
+        if (wait < TimeSpan.Zero || wait > JobWatch.MaxWait)
+            throw new ArgumentOutOfRangeException(nameof(wait), $"0 to {JobWatch.MaxWait.TotalSeconds:0} s");
+        var path = $"jobs/{Id(id)}?since={since}&wait={((int)wait.TotalSeconds).ToString(CultureInfo.InvariantCulture)}";
+        return OfJob(id, ParseRecord(await SendAsync(HttpMethod.Get, path, null, ct, timeout: wait + JobWatch.AnswerGrace).ConfigureAwait(false)));
+    }
 
     /// <summary>This host's jobs, as the agent lists them.</summary>
     public async Task<IReadOnlyList<JobRecord>> ListAsync(CancellationToken ct)
@@ -293,6 +309,9 @@ public sealed class JobClient : IDisposable
     }
 
     private static JobRecord ParseRecord(byte[] bytes) => JobCodec.ParseRecord(bytes);
+
+    private static JobRecord OfJob(string id, JobRecord record) =>
+        record.Id == id ? record : throw new JobFormatException("job record", $"is of job '{record.Id}', not the '{id}' asked for");
 
     private static string Id(string id) => JobCodec.IsJobId(id) ? id : throw new ArgumentException($"'{id}' is not a job id", nameof(id));
 
