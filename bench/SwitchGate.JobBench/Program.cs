@@ -9,6 +9,8 @@ using SwitchGate.Topology;
 // RUNS boot jobs of the test guest submitted one after the other by switchgate-host from prod. Per run: each job
 // phase from bs1's record, the transfer and resume times the host reports, and the orchestration overhead
 // = total (job queued -> guest seen running on at prod) - (guest boot + state save + transfer + resume).
+// Each run is a pair: the host waiting with held status requests (its default), then the same job with --poll (a
+// request every 0.3 s, the way before), so the hand-back wait of both is measured in the same run, alternating.
 // Then the same saved state file fetched from bs1 (busybox httpd) to prod by curl, CURL_RUNS times, in the same run.
 // Everything is stopped by pid and the rack torn down at the end.
 const string usage = "usage: sg-jobbench --cli-dll PATH [--runs N] [--curl-runs N] [--topology FILE]";
@@ -55,15 +57,18 @@ try
     Console.WriteLine($"== boot jobs: {topologyFile}, test guest {Path.GetFileName(guest.KernelPath)} + initrd, {TestGuest.DefaultMemoryMiB} MiB, "
         + $"accelerator {accel.Accelerator} ({accel.Reason.Split('\n')[0][..Math.Min(accel.Reason.Length, 60)]}), {DateTime.UtcNow:yyyy-MM-ddTHH:mmZ}, "
         + $"load average {File.ReadAllText("/proc/loadavg").Trim()}");
-    Console.WriteLine("run  depart  boot    save   reboot attest verify wait   transfer MiB/s  resume run-on  total   overhead  (seconds)");
-    var rows = new List<double[]>();
+    Console.WriteLine("run  wait-by depart  boot    save   reboot attest verify wait   transfer MiB/s  resume run-on  total   overhead  (seconds)");
+    var rows = new Dictionary<string, List<double[]>> { ["held"] = [], ["poll"] = [] };
     string? keptState = null;
-    for (var run = 1; run <= runs; run++)
+    for (var i = 0; i < runs * 2; i++)
     {
-        var dir = Path.Combine(work, $"prod-{run}");
+        var run = i / 2 + 1;
+        var mode = i % 2 == 0 ? "held" : "poll";
+        var dir = Path.Combine(work, $"prod-{run}-{mode}");
         var host = topology.StartInHost("prod", ["dotnet", hostDll, "--server", $"http://{bs1Ip}:8470/", "--bind", prodIp, "--timeout", "600", "submit",
             "--kernel", guest.KernelPath, "--initrd", guest.InitrdPath, "--cmdline", guest.KernelCommandLine,
-            "--memory", TestGuest.DefaultMemoryMiB.ToString(CultureInfo.InvariantCulture), "--deadline", "120", "--work", dir, "--run-on-timeout", "30"]);
+            "--memory", TestGuest.DefaultMemoryMiB.ToString(CultureInfo.InvariantCulture), "--deadline", "120", "--work", dir, "--run-on-timeout", "30",
+            .. mode == "poll" ? new[] { "--poll" } : []]);
         await host.WaitForExitAsync(TimeSpan.FromMinutes(10));
         await host.StopAsync("KILL"); // after the exit: only waits until all its output is read
         var lines = host.Lines;
@@ -87,16 +92,20 @@ try
         var total = (At("runs-on") - queued).TotalSeconds;
         var boot = Phase(JobState.Booting);
         var save = Phase(JobState.Saving);
-        var wait = (received.AddSeconds(-transfer) - ready).TotalSeconds; // Ready -> the host starts downloading (its poll)
+        var wait = (received.AddSeconds(-transfer) - ready).TotalSeconds; // Ready -> the host starts downloading (answer + manifest)
         var runOn = (At("runs-on") - resumedAt).TotalSeconds;            // resumed -> a counter past the pause on the console
         var overhead = total - (boot + save + transfer + resume);
         var row = new[] { Phase(JobState.Departing), boot, save, Phase(JobState.Rebooting), Phase(JobState.Attesting), Phase(JobState.Verifying), wait,
             transfer, Field("received", "mib_per_s"), resume, runOn, total, overhead };
-        rows.Add(row);
-        Console.WriteLine($"{run,3}  " + string.Join(" ", row.Select(v => v.ToString("F3", CultureInfo.InvariantCulture).PadLeft(6))));
+        rows[mode].Add(row);
+        Console.WriteLine($"{run,3}  {mode,-7} " + string.Join(" ", row.Select(v => v.ToString("F3", CultureInfo.InvariantCulture).PadLeft(6))));
         keptState = Path.Combine(dir, "state");
     }
-    Console.WriteLine("med  " + string.Join(" ", Enumerable.Range(0, rows[0].Length).Select(c => Median(rows.Select(r => r[c])).ToString("F3", CultureInfo.InvariantCulture).PadLeft(6))));
+    foreach (var (mode, list) in rows)
+        Console.WriteLine($"med  {mode,-7} " + string.Join(" ", Enumerable.Range(0, list[0].Length).Select(c => Median(list.Select(r => r[c])).ToString("F3", CultureInfo.InvariantCulture).PadLeft(6))));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"hand-back wait median: held {Median(rows["held"].Select(r => r[6])):F3} s, poll {Median(rows["poll"].Select(r => r[6])):F3} s; "
+        + $"overhead median: held {Median(rows["held"].Select(r => r[12])):F3} s, poll {Median(rows["poll"].Select(r => r[12])):F3} s"));
 
     // Peer: the same file between the same namespaces with curl (bs1 clean and admitted, busybox httpd in bs1).
     var www = Directory.CreateDirectory(Path.Combine(work, "www")).FullName;
@@ -114,7 +123,7 @@ try
         speeds.Add(size / 1048576.0 / seconds);
         File.Delete(target);
     }
-    var ours = Median(rows.Select(r => r[8]));
+    var ours = Median(rows.Values.SelectMany(l => l).Select(r => r[8]));
     var theirs = Median(speeds);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"transfer of the {size} B state prod <- bs1: switchgate-host median {ours:F1} MiB/s (HTTP + SHA-256 + write), curl median {theirs:F1} MiB/s "

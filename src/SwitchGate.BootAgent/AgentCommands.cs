@@ -348,20 +348,27 @@ public static class AgentCommands
             Description = "Seconds a Ready job keeps the node clean for its host before the next job may start",
             DefaultValueFactory = _ => JobQueue.DefaultDeliveryWindow.TotalSeconds,
         };
+        var uploadWindow = new Option<double>("--upload-window")
+        {
+            Description = "Seconds a job may take from its creation to its submission; after that the upload is aborted and its files deleted",
+            DefaultValueFactory = _ => JobServiceOptions.DefaultUploadWindow.TotalSeconds,
+        };
         var command = new Command("serve", "The boot job service: job API over HTTP, queue, and the persisted pipeline (depart, boot, save, reboot, attest, hand back)")
         {
-            listen, window,
+            listen, window, uploadWindow,
         };
         command.SetAction((parse, ct) => Guard(parse, async log =>
         {
             if (!IPEndPoint.TryParse(parse.GetValue(listen)!, out var endpoint) || endpoint.Port == 0)
                 throw new AgentConfigurationException($"--listen '{parse.GetValue(listen)}' is not ADDRESS:PORT");
+            if (parse.GetValue(uploadWindow) is not (>= 1 and <= 7 * 24 * 3600))
+                throw new AgentConfigurationException($"--upload-window {parse.GetValue(uploadWindow)} is not 1 to 604800 seconds");
             var state = State(parse);
             var identity = Identity(parse, state);
             await using var node = new NodeControl(Endpoint(parse), state, identity, parse.GetValue(InterfaceOption)!, log);
             var store = new JobStore(Path.Combine(state.Path, "jobs"));
             var service = new JobService(store, node, GuestHypervisors.Create(),
-                new JobServiceOptions { DeliveryWindow = TimeSpan.FromSeconds(parse.GetValue(window)) }, log);
+                new JobServiceOptions { DeliveryWindow = TimeSpan.FromSeconds(parse.GetValue(window)), UploadWindow = TimeSpan.FromSeconds(parse.GetValue(uploadWindow)) }, log);
             await using var api = JobHttpApi.Build(service, endpoint);
             await api.StartAsync(ct);
             log.LogInformation("serving jobs on http://{Endpoint}/jobs", endpoint);

@@ -20,6 +20,15 @@ public sealed record JobServiceOptions
     public TimeSpan AttestTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>A job still receiving its first image this long after its creation is aborted and its files deleted.</summary>
+    public TimeSpan UploadWindow { get; init; } = DefaultUploadWindow;
+
+    /// <summary>One hour: the largest first image (1 GiB initrd + 8 GiB disk) at about 3 MiB/s.</summary>
+    public static readonly TimeSpan DefaultUploadWindow = TimeSpan.FromHours(1);
+
+    /// <summary>How often the service looks for expired uploads.</summary>
+    public TimeSpan ExpiryInterval { get; init; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>
@@ -46,15 +55,60 @@ public sealed class JobService(JobStore store, NodeControl node, IGuestHyperviso
 
     public async Task RunAsync(CancellationToken ct)
     {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var expiry = RunExpiryAsync(stop.Token);
         try
         {
             await LoopAsync(ct).ConfigureAwait(false);
         }
         finally
         {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await expiry.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             // SIGTERM: no guest outlives the service (its job resumes from the record at the next start).
             await StopGuestAsync(CancellationToken.None).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Aborts the expired uploads every <see cref="JobServiceOptions.ExpiryInterval"/> until <paramref name="ct"/> ends.</summary>
+    public async Task RunExpiryAsync(CancellationToken ct)
+    {
+        while (true)
+        {
+            await ExpireUploadsAsync(ct).ConfigureAwait(false);
+            await Task.Delay(options.ExpiryInterval, _clock, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Every job still <see cref="JobState.Receiving"/> past <see cref="JobServiceOptions.UploadWindow"/>
+    /// (<see cref="JobPipeline.TryExpireUpload"/>) is recorded Failed, then its partial files are deleted. Returns their ids.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ExpireUploadsAsync(CancellationToken ct)
+    {
+        var expired = new List<string>();
+        await _records.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            foreach (var record in Usable().Where(r => r.State == JobState.Receiving))
+            {
+                if (!JobPipeline.TryExpireUpload(record, Now, options.UploadWindow, out var failed))
+                    continue;
+                // Files first: a crash between the two leaves a job Receiving without files, which the next pass
+                // expires again; the other order could leave a Failed job's files on disk for good.
+                store.DeleteImages(record.Id);
+                store.Save(failed);
+                expired.Add(record.Id);
+                log.LogWarning("job id={Id} state=Failed failure=\"{Failure}\"", record.Id, failed.Failure);
+            }
+        }
+        finally
+        {
+            _records.Release();
+        }
+        if (expired.Count > 0)
+            Changed();
+        return expired;
     }
 
     private async Task LoopAsync(CancellationToken ct)
@@ -394,6 +448,14 @@ public sealed class JobService(JobStore store, NodeControl node, IGuestHyperviso
             if (output.Length + n > max)
                 throw new JobRequestException(413, $"{JobCodec.FileName(file)} is larger than its limit of {max} bytes");
             await output.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+        }
+        // The upload may have expired while it streamed: its record says so, and nothing it wrote may stay.
+        if (Own(id, caller).State != JobState.Receiving)
+        {
+            await output.DisposeAsync().ConfigureAwait(false);
+            if (File.Exists(part))
+                File.Delete(part);
+            throw new JobRequestException(409, $"job {id} is {Own(id, caller).State}, not receiving files");
         }
         return output.Length;
     }

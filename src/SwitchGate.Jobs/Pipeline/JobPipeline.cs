@@ -129,6 +129,18 @@ public static class JobPipeline
         return record.State == JobState.Ready;
     }
 
+    /// <summary>
+    /// Aborts a job whose first image was not submitted within <paramref name="window"/> of its creation (an upload
+    /// abandoned or stuck): it is <see cref="JobState.Failed"/> with the reason, and the shell deletes its files. A job
+    /// in any other state, or still within its window, is left as it is (false).
+    /// </summary>
+    public static bool TryExpireUpload(JobRecord record, DateTimeOffset now, TimeSpan window, out JobRecord expired)
+    {
+        var due = record.State == JobState.Receiving && now - record.Created >= window;
+        expired = due ? Fail(record, $"upload not submitted within {window.TotalSeconds:0} s of the job's creation; aborted", now) : record;
+        return due;
+    }
+
     /// <summary>Fails a job that does not own the node (Receiving, Queued, Ready), e.g. one whose upload was refused.</summary>
     public static JobRecord Fail(JobRecord record, string reason, DateTimeOffset now) =>
         record.Enter(JobState.Failed, now) with { Failure = reason };
