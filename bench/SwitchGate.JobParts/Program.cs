@@ -2,8 +2,9 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using SwitchGate.JobParts;
 
-// sg-jobparts: the parts of a boot job (issue 9, docs/BENCHMARKS.md "Boot jobs") that the whole-job run cannot
-// separate or compare fairly:
+// sg-jobparts: boot jobs (issue 9, docs/BENCHMARKS.md "Boot jobs") whole, and the parts of a job that the whole-job
+// run cannot separate or compare fairly:
+//   jobs      RUNS whole boot jobs (phases, transfer, resume, orchestration overhead), then curl on the same state file;
 //   transfer  the second-image download of switchgate-host (JobClient) against curl, same file, same server, same
 //             namespaces (prod <- bs1 through the gate), alternating, medians;
 //   qemu      the QEMU steps of a job with the real driver: start, boot to marker, unplug, save, stop, resume;
@@ -21,7 +22,8 @@ void OnSignal(PosixSignalContext context)
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 const string usage =
-    "usage: sg-jobparts transfer --cli-dll PATH [--size-mib 256] [--rounds 5] [--topology topology/rack.yaml]\n" +
+    "usage: sg-jobparts jobs --cli-dll PATH [--runs 5] [--curl-runs 5] [--topology topology/rack.yaml]\n" +
+    "       sg-jobparts transfer --cli-dll PATH [--size-mib 256] [--rounds 5] [--topology topology/rack.yaml]\n" +
     "       sg-jobparts qemu [--runs 5]\n" +
     "       sg-jobparts reboot --cli-dll PATH [--runs 5] [--topology topology/rack.yaml]\n" +
     "       sg-jobparts jobreboot --cli-dll PATH [--runs 5] [--topology topology/rack.yaml]\n" +
@@ -30,6 +32,7 @@ try
 {
     return args.FirstOrDefault() switch
     {
+        "jobs" => await JobsBench.RunAsync(args[1..], cancel.Token),
         "transfer" => await TransferBench.RunAsync(args[1..], cancel.Token),
         "qemu" => await QemuBench.RunAsync(args[1..], cancel.Token),
         "reboot" => await RebootBench.RunAsync(args[1..], cancel.Token),
