@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
@@ -14,85 +15,90 @@ using SwitchGate.Operations.Store;
 //            jsonl:   the JSON-lines AuditLog with fsync per entry (the peer the store replaced)
 //   api    --url URL --token T [--duration S] [--path P]
 //          one client GETting P back to back; latency of each request (connection kept alive).
-//   controller run ARGS...
+//   controller run ARGS...   (everything after `controller` is passed on unparsed)
 //          for sg-attestload --controller-dll: runs `dotnet $SG_OPSBENCH_CLI_DLL controller run ARGS --config
 //          $SG_OPSBENCH_CONFIG` (the API and store on), forwards SIGTERM/SIGINT and exits with its code, so the
 //          generator's own controller serves the API the client reads.
-var args_ = args.ToList();
-if (args_.Count == 0) return Usage();
-string Opt(string name, string fallback) { var i = args_.IndexOf(name); return i >= 0 && i + 1 < args_.Count ? args_[i + 1] : fallback; }
-double Num(string name, double fallback) => double.Parse(Opt(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
-var duration = TimeSpan.FromSeconds(Num("--duration", 5));
-
-switch (args_[0])
+// `controller` passes everything after it through unparsed: those are the CLI's own arguments.
+if (args.Length > 0 && args[0] == "controller")
 {
-    case "store":
-    {
-        var work = Opt("--work", "");
-        if (!Directory.Exists(work)) { Console.Error.WriteLine("store: --work DIR must exist"); return 2; }
-        var inflight = (int)Num("--inflight", 64);
-        var rounds = (int)Num("--rounds", 2);
-        Console.WriteLine($"store: {duration.TotalSeconds} s per run, grouped with {inflight} in flight; load average {LoadAverage()}");
-        for (var round = 1; round <= rounds; round++)
-        {
-            foreach (var mode in new[] { "grouped", "serial", "jsonl" })
-            {
-                var path = Path.Combine(work, $"{mode}-{round}");
-                var r = mode == "jsonl" ? RunJsonl(path + ".jsonl", duration) : await RunStore(path + ".db", duration, mode == "grouped" ? inflight : 1);
-                Console.WriteLine($"round {round} {mode,-7}: {r}; load average {LoadAverage()}");
-            }
-        }
-        return 0;
-    }
-    case "api":
-    {
-        var url = Opt("--url", "http://127.0.0.1:6680");
-        var token = Opt("--token", "");
-        var path = Opt("--path", "/api/v1/nodes");
-        using var http = new HttpClient { BaseAddress = new Uri(url) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        var latencies = new List<double>();
-        long bytes = 0;
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < duration)
-        {
-            var t = Stopwatch.GetTimestamp();
-            using var response = await http.GetAsync(path);
-            var body = await response.Content.ReadAsByteArrayAsync();
-            latencies.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
-            if (!response.IsSuccessStatusCode) { Console.Error.WriteLine($"api: {path} answered {(int)response.StatusCode}"); return 1; }
-            bytes = body.Length;
-        }
-        Console.WriteLine($"api {path}: {latencies.Count} requests in {clock.Elapsed.TotalSeconds:F1} s, {bytes} bytes each, " +
-                          $"p50 {Percentile(latencies, 50):F2} ms p99 {Percentile(latencies, 99):F2} ms; load average {LoadAverage()}");
-        return 0;
-    }
-    case "controller":
-    {
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false };
-        start.ArgumentList.Add(Environment.GetEnvironmentVariable("SG_OPSBENCH_CLI_DLL") ?? throw new InvalidOperationException("SG_OPSBENCH_CLI_DLL is not set"));
-        foreach (var a in args) start.ArgumentList.Add(a);
-        start.ArgumentList.Add("--config");
-        start.ArgumentList.Add(Environment.GetEnvironmentVariable("SG_OPSBENCH_CONFIG") ?? throw new InvalidOperationException("SG_OPSBENCH_CONFIG is not set"));
-        using var child = Process.Start(start)!;
-        void Forward(System.Runtime.InteropServices.PosixSignalContext c) { c.Cancel = true; Kill(child.Id, 15); }
-        using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Forward);
-        using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Forward);
-        await child.WaitForExitAsync();
-        return child.ExitCode;
-    }
-    default:
-        return Usage();
+    var start = new ProcessStartInfo("dotnet") { UseShellExecute = false };
+    start.ArgumentList.Add(Environment.GetEnvironmentVariable("SG_OPSBENCH_CLI_DLL") ?? throw new InvalidOperationException("SG_OPSBENCH_CLI_DLL is not set"));
+    foreach (var a in args) start.ArgumentList.Add(a);
+    start.ArgumentList.Add("--config");
+    start.ArgumentList.Add(Environment.GetEnvironmentVariable("SG_OPSBENCH_CONFIG") ?? throw new InvalidOperationException("SG_OPSBENCH_CONFIG is not set"));
+    using var child = Process.Start(start)!;
+    void Forward(System.Runtime.InteropServices.PosixSignalContext c) { c.Cancel = true; Kill(child.Id, 15); }
+    using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Forward);
+    using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Forward);
+    await child.WaitForExitAsync();
+    return child.ExitCode;
 }
+
+Option<double> DurationOption() => new("--duration") { Description = "seconds per run", DefaultValueFactory = _ => 5 };
+var workOption = new Option<DirectoryInfo>("--work") { Description = "an existing directory for the databases and logs", Required = true };
+var storeDuration = DurationOption();
+var inflightOption = new Option<int>("--inflight") { Description = "writes kept in flight by the grouped producer", DefaultValueFactory = _ => 64 };
+var roundsOption = new Option<int>("--rounds") { Description = "rounds of grouped, serial, jsonl", DefaultValueFactory = _ => 2 };
+var store = new Command("store", "OperationsStore write throughput: grouped, serial and the JSON-lines peer, alternated per round")
+{
+    workOption, storeDuration, inflightOption, roundsOption,
+};
+store.SetAction(async (parse, ct) =>
+{
+    var work = parse.GetRequiredValue(workOption).FullName;
+    var duration = TimeSpan.FromSeconds(parse.GetValue(storeDuration));
+    if (!Directory.Exists(work)) { Console.Error.WriteLine("store: --work DIR must exist"); return 2; }
+    var inflight = parse.GetValue(inflightOption);
+    var rounds = parse.GetValue(roundsOption);
+    Console.WriteLine($"store: {duration.TotalSeconds} s per run, grouped with {inflight} in flight; load average {LoadAverage()}");
+    for (var round = 1; round <= rounds; round++)
+    {
+        foreach (var mode in new[] { "grouped", "serial", "jsonl" })
+        {
+            var path = Path.Combine(work, $"{mode}-{round}");
+            var r = mode == "jsonl" ? RunJsonl(path + ".jsonl", duration) : await RunStore(path + ".db", duration, mode == "grouped" ? inflight : 1);
+            Console.WriteLine($"round {round} {mode,-7}: {r}; load average {LoadAverage()}");
+        }
+    }
+    return 0;
+});
+
+var urlOption = new Option<string>("--url") { Description = "the controller's API", DefaultValueFactory = _ => "http://127.0.0.1:6680" };
+var tokenOption = new Option<string>("--token") { Description = "a read token", DefaultValueFactory = _ => "" };
+var pathOption = new Option<string>("--path") { Description = "the path to GET", DefaultValueFactory = _ => "/api/v1/nodes" };
+var apiDuration = DurationOption();
+var api = new Command("api", "one client GETting a path back to back; latency of each request") { urlOption, tokenOption, pathOption, apiDuration };
+api.SetAction(async (parse, ct) =>
+{
+    var url = parse.GetValue(urlOption)!;
+    var token = parse.GetValue(tokenOption)!;
+    var path = parse.GetValue(pathOption)!;
+    var duration = TimeSpan.FromSeconds(parse.GetValue(apiDuration));
+    using var http = new HttpClient { BaseAddress = new Uri(url) };
+    http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+    var latencies = new List<double>();
+    long bytes = 0;
+    var clock = Stopwatch.StartNew();
+    while (clock.Elapsed < duration)
+    {
+        var t = Stopwatch.GetTimestamp();
+        using var response = await http.GetAsync(path);
+        var body = await response.Content.ReadAsByteArrayAsync();
+        latencies.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+        if (!response.IsSuccessStatusCode) { Console.Error.WriteLine($"api: {path} answered {(int)response.StatusCode}"); return 1; }
+        bytes = body.Length;
+    }
+    Console.WriteLine($"api {path}: {latencies.Count} requests in {clock.Elapsed.TotalSeconds:F1} s, {bytes} bytes each, " +
+                      $"p50 {Percentile(latencies, 50):F2} ms p99 {Percentile(latencies, 99):F2} ms; load average {LoadAverage()}");
+    return 0;
+});
+
+var root = new RootCommand("sg-opsbench: figures of issue 10, docs/BENCHMARKS.md \"Operations: API and store\"") { store, api };
+return await root.Parse(args).InvokeAsync();
 
 [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
 static extern int Kill(int pid, int signal);
-
-static int Usage()
-{
-    Console.Error.WriteLine("usage: sg-opsbench store --work DIR [--duration S] [--inflight N] [--rounds R]\n       sg-opsbench api --url URL --token T [--duration S] [--path P]");
-    return 2;
-}
 
 static AuditEntry Entry(long i) => new()
 {
