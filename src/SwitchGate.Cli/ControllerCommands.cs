@@ -156,7 +156,10 @@ internal static class ControllerCommands
                 return Fail(ex.Message);
             }
         }
-        using var host = builder.Build();
+        var host = builder.Build();
+        // Disposed asynchronously (the host implements it; IHost does not say so): the gate then drains its batches in
+        // flight before its audit log closes (GateService.DisposeAsync).
+        await using var hostDisposal = (IAsyncDisposable)host;
         try
         {
             host.Services.GetRequiredService<OpenFlowListener>().Start();

@@ -141,6 +141,12 @@ public sealed class OpenFlowListener : IAsyncDisposable
         _ = HandshakeAndRunAsync(stream, remote);
     }
 
+    /// <summary>
+    /// Runs a session over a connection that did not come through the socket (a test's in-memory connection), as a
+    /// plaintext connection; it is closed with the others by <see cref="StopAsync"/>. Works without <see cref="Start"/>.
+    /// </summary>
+    public void Accept(Stream connection, string remote) => Track(Attach(connection, remote), connection);
+
     private void Track(SwitchSession session, Stream stream)
     {
         var running = RunAndDisposeAsync(session, stream);

@@ -61,6 +61,12 @@ public sealed class GateOptions
     /// </summary>
     public TimeSpan AuditDenialWindow { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// At shutdown, how long the gate waits for batches in flight and store commits to finish (and audit their
+    /// outcome) before the audit log closes; longer than the batch timeout of the controller's switches (10 s).
+    /// </summary>
+    public TimeSpan ShutdownDrainTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Lease in whole seconds as carried by LEASE_SECONDS and hard_timeout (both 16-bit).</summary>
     public ushort LeaseSeconds => (ushort)Math.Clamp(Lease.TotalSeconds, 0, ushort.MaxValue);
 
@@ -82,6 +88,8 @@ public sealed class GateOptions
             problems.Add("the controller MAC must be a unicast address other than 0");
         if (EnrolmentPollInterval < TimeSpan.Zero)
             problems.Add("the enrolment poll interval cannot be negative");
+        if (ShutdownDrainTimeout <= TimeSpan.Zero)
+            problems.Add("shutdown drain timeout must be positive");
         if (LeaseCheckInterval <= TimeSpan.Zero)
             problems.Add("the lease check interval must be positive");
         if (AuditDenialWindow < TimeSpan.Zero)

@@ -14,7 +14,7 @@ namespace SwitchGate.Gate;
 /// survives switch reconnects; it lives in memory only, so a controller restart admits nobody until they
 /// attest again (docs/gate.md "Restarts").
 /// </summary>
-public sealed class GateService : IDisposable
+public sealed class GateService : IDisposable, IAsyncDisposable
 {
     private readonly GatePolicy _policy;
     private readonly object _lock = new();
@@ -33,6 +33,8 @@ public sealed class GateService : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private int _batchesInFlight;
+    private readonly object _batchesLock = new();
+    private TaskCompletionSource? _batchesDrained;
     private string _fingerprint = "";
 
     /// <summary>Loads the enrolments (a missing directory throws <see cref="DirectoryNotFoundException"/>) and opens the audit log.</summary>
@@ -261,7 +263,8 @@ public sealed class GateService : IDisposable
 
     private async Task RunBatchAsync(GateBatch batch, long? frameTimestamp)
     {
-        Interlocked.Increment(ref _batchesInFlight);
+        lock (_batchesLock)
+            _batchesInFlight++;
         try
         {
             var failure = await _switches.SendBatchAsync(batch.DatapathId, batch.Messages).ConfigureAwait(false);
@@ -275,10 +278,64 @@ public sealed class GateService : IDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref _batchesInFlight);
+            TaskCompletionSource? drained = null;
+            lock (_batchesLock)
+            {
+                if (--_batchesInFlight == 0)
+                    (drained, _batchesDrained) = (_batchesDrained, null);
+            }
+            drained?.TrySetResult();
         }
     }
 
+    /// <summary>
+    /// Completes when no batch is in flight and no step waits for its store commit: every step taken so far has
+    /// written its audit entries and sent (or withheld) what they describe. A batch ends in a Confirm step, which may
+    /// start another batch, so this waits until the two are quiet together.
+    /// </summary>
+    public async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task batches, tail;
+            lock (_batchesLock)
+                batches = _batchesInFlight == 0 ? Task.CompletedTask : (_batchesDrained ??= new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            lock (_dispatchLock)
+                tail = _dispatchTail;
+            if (batches.IsCompleted && tail.IsCompleted)
+            {
+                lock (_batchesLock)
+                lock (_dispatchLock)
+                    if (_batchesInFlight == 0 && ReferenceEquals(tail, _dispatchTail))
+                        return;
+                continue;
+            }
+            await Task.WhenAll(batches, tail).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Shutdown (the host calls this after the controller closed the switch sessions): batches still in flight fail
+    /// or confirm and audit their outcome, and steps waiting for the store's group commit dispatch, before the audit
+    /// log closes — otherwise their entries would meet a closed log and be lost. Bounded by
+    /// <see cref="GateOptions.ShutdownDrainTimeout"/>; what is still pending then is logged and dropped.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        using var limit = new CancellationTokenSource(Options.ShutdownDrainTimeout);
+        try
+        {
+            await DrainAsync(limit.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            _log.LogError("gate shutdown: {Batches} batches still in flight after {Timeout}s; their audit entries are lost",
+                BatchesInFlight, Options.ShutdownDrainTimeout.TotalSeconds);
+        }
+        Dispose();
+    }
+
+    /// <summary>Closes at once, without draining (see <see cref="DisposeAsync"/>).</summary>
     public void Dispose()
     {
         lock (_lock)

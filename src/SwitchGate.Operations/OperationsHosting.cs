@@ -70,12 +70,30 @@ public static class OperationsServiceCollectionExtensions
     }
 }
 
-/// <summary>Closes the store when the host stops (after everything that writes to it): queued records are committed first.</summary>
-internal sealed class StoreLifetime(OperationsStore store) : IHostedService
+/// <summary>
+/// Closes the store when the host stops (after everything that writes to it): the gate's batches still in flight
+/// (they fail or confirm once the controller closed the sessions, and audit their outcome) and its steps waiting for
+/// a commit are drained first, then queued records are committed.
+/// </summary>
+internal sealed class StoreLifetime(OperationsStore store, IServiceProvider services) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public async Task StopAsync(CancellationToken cancellationToken) => await store.DisposeAsync().ConfigureAwait(false);
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (services.GetService<GateService>() is { } gate)
+        {
+            try
+            {
+                await gate.DrainAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The host's shutdown timeout: close the store with what is committed.
+            }
+        }
+        await store.DisposeAsync().ConfigureAwait(false);
+    }
 }
 
 /// <summary>Switch connects, disconnects, identity refusals and port changes into the event stream (durable with a store, else memory only).</summary>

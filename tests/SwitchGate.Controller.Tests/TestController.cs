@@ -35,12 +35,30 @@ internal sealed class TestController : IAsyncDisposable
         return new TestController(listener, registry, logs, endPoint);
     }
 
+    /// <summary>Waits for the switch's cold start to be confirmed, woken by the registry's event (no polling).</summary>
     public async Task<SwitchSession> WaitForReadyAsync(ulong dpid, TimeSpan? timeout = null)
     {
-        SwitchSession? session = null;
-        await Eventually.TrueAsync(() => Registry.TryGet(dpid, out session) && session.State == SessionState.Ready, timeout,
-            $"switch {dpid:x} did not become ready; log: {Logs}");
-        return session!;
+        var ready = new TaskCompletionSource<SwitchSession>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnReady(SwitchSession s)
+        {
+            if (s.DatapathId == dpid)
+                ready.TrySetResult(s);
+        }
+        Registry.SwitchReady += OnReady;
+        try
+        {
+            if (Registry.TryGet(dpid, out var session) && session.State == SessionState.Ready)
+                return session;
+            return await ready.Task.WaitAsync(timeout ?? TimeSpan.FromSeconds(5));
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"switch {dpid:x} did not become ready; log: {Logs}");
+        }
+        finally
+        {
+            Registry.SwitchReady -= OnReady;
+        }
     }
 
     public ValueTask DisposeAsync() => Listener.DisposeAsync();

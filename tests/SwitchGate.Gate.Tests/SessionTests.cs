@@ -6,22 +6,31 @@ using SwitchGate.Controller;
 using SwitchGate.Controller.Forwarding;
 using SwitchGate.Controller.Pipeline;
 using SwitchGate.Controller.Sessions;
+using SwitchGate.Gate.Audit;
 using SwitchGate.Gate.Policy;
+using SwitchGate.TestSupport;
 using SwitchGate.OpenFlow;
 
 namespace SwitchGate.Gate.Tests;
 
-/// <summary>The real controller (listener, sessions, pipeline) with the gate, and a switch on loopback.</summary>
+/// <summary>
+/// The real controller (listener, sessions, pipeline) with the gate. <see cref="Start"/> listens on loopback on the
+/// real clock (for OVS); <see cref="StartInMemory"/> connects fake switches through in-memory connections on a
+/// <see cref="ManualClock"/>, so time moves only when a test advances it.
+/// </summary>
 internal sealed class GateController : IAsyncDisposable
 {
-    private GateController(string directory, GateService gate, OpenFlowListener listener, SwitchRegistry registry, IPEndPoint endPoint)
+    private GateController(string directory, GateService gate, OpenFlowListener listener, SwitchRegistry registry, IPEndPoint? endPoint, ManualClock? clock)
     {
         Directory = directory;
         Gate = gate;
         Listener = listener;
         Registry = registry;
-        EndPoint = endPoint;
+        _endPoint = endPoint;
+        Clock = clock;
     }
+
+    private readonly IPEndPoint? _endPoint;
 
     public string Directory { get; }
     public string EnrolmentDirectory => Path.Combine(Directory, "enrolments");
@@ -29,9 +38,18 @@ internal sealed class GateController : IAsyncDisposable
     public GateService Gate { get; }
     public OpenFlowListener Listener { get; }
     public SwitchRegistry Registry { get; }
-    public IPEndPoint EndPoint { get; }
+    public IPEndPoint EndPoint => _endPoint ?? throw new InvalidOperationException("in-memory controller: use ConnectAsync");
 
-    public static GateController Start(params TestNode[] nodes)
+    /// <summary>The clock of an in-memory controller (null on the real clock).</summary>
+    public ManualClock? Clock { get; }
+
+    public static GateController Start(params TestNode[] nodes) => Create(nodes, null, null);
+
+    public static GateController StartInMemory(params TestNode[] nodes) => Create(nodes, new ManualClock(), null);
+
+    public static GateController StartInMemory(IAuditSink sink, params TestNode[] nodes) => Create(nodes, new ManualClock(), sink);
+
+    private static GateController Create(TestNode[] nodes, ManualClock? clock, IAuditSink? sink)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("sg-gate-").FullName;
         System.IO.Directory.CreateDirectory(Path.Combine(directory, "enrolments"));
@@ -42,41 +60,91 @@ internal sealed class GateController : IAsyncDisposable
             EnrolmentDirectory = Path.Combine(directory, "enrolments"),
             AuditLogPath = Path.Combine(directory, "audit.jsonl"),
         };
+        TimeProvider time = clock ?? TimeProvider.System;
         var registry = new SwitchRegistry();
-        var gate = new GateService(options, new RegistrySwitches(registry, TimeSpan.FromSeconds(5)), TimeProvider.System, NullLogger<GateService>.Instance);
+        var gate = new GateService(options, new RegistrySwitches(registry, TimeSpan.FromSeconds(5)), time, NullLogger<GateService>.Instance, sink);
         var pipeline = new SwitchPipeline([gate.AppFactory, new L2LearningFactory(new L2LearningOptions { FirstTable = GateFlows.ForwardingTable, FloodThroughGroups = true })]);
         var listener = new OpenFlowListener(new ControllerOptions { ListenAddress = IPAddress.Loopback, Port = 0 }, pipeline, registry,
-            TimeProvider.System, NullLoggerFactory.Instance);
-        return new GateController(directory, gate, listener, registry, listener.Start());
+            time, NullLoggerFactory.Instance);
+        return new GateController(directory, gate, listener, registry, clock is null ? listener.Start() : null, clock);
     }
 
+    /// <summary>A fake switch connected to this controller: in memory if it is in-memory, else over loopback TCP.</summary>
+    public async Task<FakeSwitch> ConnectAsync(ulong dpid, Action<FakeSwitch>? configure = null)
+    {
+        if (_endPoint is not null)
+            return await FakeSwitch.ConnectAsync(_endPoint, dpid, configure);
+        var (near, far) = InMemoryConnection.CreateStreams();
+        Listener.Accept(near, "memory");
+        return await FakeSwitch.AttachAsync(far, dpid, configure);
+    }
+
+    /// <summary>Waits for the switch's cold start to be confirmed (woken by the registry's event, not by polling).</summary>
     public async Task WaitReadyAsync(ulong dpid)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        while (!(Registry.TryGet(dpid, out var s) && s.State == SessionState.Ready))
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnReady(SwitchSession s)
         {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"switch {dpid:x} not ready");
-            await Task.Delay(10);
+            if (s.DatapathId == dpid)
+                ready.TrySetResult();
+        }
+        Registry.SwitchReady += OnReady;
+        try
+        {
+            if (Registry.TryGet(dpid, out var s) && s.State == SessionState.Ready)
+                return;
+            await ready.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"switch {dpid:x} not ready");
+        }
+        finally
+        {
+            Registry.SwitchReady -= OnReady;
         }
     }
 
-    public static async Task Eventually(Func<bool> condition, string what)
+    /// <summary>Waits until the switch's session has left the registry.</summary>
+    public async Task WaitClosedAsync(ulong dpid)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        while (!condition())
+        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnClosed(SwitchSession s)
         {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException(what);
-            await Task.Delay(10);
+            if (s.DatapathId == dpid)
+                closed.TrySetResult();
         }
+        Registry.SwitchClosed += OnClosed;
+        try
+        {
+            if (!Registry.TryGet(dpid, out _))
+                return;
+            await closed.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            Registry.SwitchClosed -= OnClosed;
+        }
+    }
+
+    /// <summary>Starts listening for an audit entry matching <paramref name="match"/>; await the task after causing it.</summary>
+    public Task<AuditEntry> NextAudit(Func<AuditEntry, bool> match)
+    {
+        var seen = new TaskCompletionSource<AuditEntry>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Action<AuditEntry>? handler = null;
+        handler = e =>
+        {
+            if (match(e) && seen.TrySetResult(e))
+                Gate.Audited -= handler;
+        };
+        Gate.Audited += handler;
+        return seen.Task.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
     public async ValueTask DisposeAsync()
     {
         await Listener.DisposeAsync();
-        await Eventually(() => Gate.BatchesInFlight == 0, "gate batches still in flight");
-        Gate.Dispose();
+        await Gate.DisposeAsync(); // drains batches still in flight before the audit log closes
         System.IO.Directory.Delete(Directory, recursive: true);
     }
 }
@@ -98,6 +166,18 @@ public sealed class SessionTests : IDisposable
         return Assert.IsType<Challenge>(FromPacketOut(po));
     }
 
+    /// <summary>
+    /// An ECHO_REQUEST from the switch and its reply: the controller answers it after everything it read before, and
+    /// the reply arrives after everything it wrote before. Proves "nothing was sent" without sleeping on it.
+    /// </summary>
+    internal static async Task RoundTripAsync(FakeSwitch sw)
+    {
+        var payload = Guid.NewGuid().ToByteArray();
+        int mark = sw.Received.Count;
+        await sw.SendAsync(new EchoRequest(payload) { Xid = 0x5151 });
+        await sw.WaitForAsync<EchoReply>(r => r.Data.AsSpan().SequenceEqual(payload), skip: mark);
+    }
+
     private async Task<Verdict> AttestAsync(FakeSwitch sw)
     {
         var challenge = await HelloAsync(sw);
@@ -109,8 +189,8 @@ public sealed class SessionTests : IDisposable
     [Fact]
     public async Task Cold_start_installs_the_gate_and_the_verdict_follows_the_barrier_reply()
     {
-        await using var controller = GateController.Start(_node);
-        await using var sw = await FakeSwitch.ConnectAsync(controller.EndPoint, _node.DatapathId);
+        await using var controller = GateController.StartInMemory(_node);
+        await using var sw = await controller.ConnectAsync(_node.DatapathId);
         await controller.WaitReadyAsync(_node.DatapathId);
         var coldStart = sw.Received.OfType<FlowMod>().Where(f => f.TableId == 0 && f.Command == FlowModCommand.Add).ToList();
         Assert.Contains(coldStart, f => f.Priority == 600 && f.Match == Match.Of(Oxm.InPort(_node.Port)));
@@ -123,7 +203,7 @@ public sealed class SessionTests : IDisposable
         await sw.WaitForAsync<BarrierRequest>(skip: mark);
         var after = sw.Received.Skip(mark).ToList();
         Assert.Equal(2, after.OfType<FlowMod>().Count(f => f.Priority == 800 && f.HardTimeout == 30));
-        await Task.Delay(300);
+        await RoundTripAsync(sw); // everything the controller had to say by now has arrived
         Assert.DoesNotContain(sw.Received.Skip(mark), m => m is PacketOut);
         Assert.Equal(NodeGateState.Installing, controller.Gate.Status()[_node.Name]!.State);
 
@@ -145,18 +225,20 @@ public sealed class SessionTests : IDisposable
     [Fact]
     public async Task Switch_error_to_the_admission_batch_means_no_admission()
     {
-        await using var controller = GateController.Start(_node);
-        await using var sw = await FakeSwitch.ConnectAsync(controller.EndPoint, _node.DatapathId);
+        await using var controller = GateController.StartInMemory(_node);
+        await using var sw = await controller.ConnectAsync(_node.DatapathId);
         await controller.WaitReadyAsync(_node.DatapathId);
         sw.ErrorFor = m => m is FlowMod { Priority: 800, Command: FlowModCommand.Add }
             ? new ErrorMsg(ErrorType.FlowModFailed, (ushort)FlowModFailedCode.TableFull, [])
             : null;
         var challenge = await HelloAsync(sw);
         int mark = sw.Received.Count;
+        var failed = controller.NextAudit(e => e.Event == "install_failed");
         await sw.PacketInAsync(_node.Port, _node.Frame(_node.Evidence(challenge)));
-        await GateController.Eventually(() => controller.Gate.Counters.InstallFailures == 1, "install failure not seen");
+        await failed;
+        Assert.Equal(1, controller.Gate.Counters.InstallFailures);
         await sw.WaitForAsync<FlowMod>(f => f.Command == FlowModCommand.DeleteStrict, skip: mark);
-        await Task.Delay(200);
+        await RoundTripAsync(sw);
         Assert.DoesNotContain(sw.Received.Skip(mark), m => m is PacketOut);
         Assert.Equal(NodeGateState.Idle, controller.Gate.Status()[_node.Name]!.State);
         Assert.Contains(File.ReadAllLines(controller.AuditPath), l => l.Contains("\"install_failed\"") && l.Contains("TableFull"));
@@ -165,22 +247,22 @@ public sealed class SessionTests : IDisposable
     [Fact]
     public async Task Reconnecting_switch_gets_still_valid_admissions_back_with_the_remaining_lease()
     {
-        await using var controller = GateController.Start(_node);
-        var sw = await FakeSwitch.ConnectAsync(controller.EndPoint, _node.DatapathId);
+        await using var controller = GateController.StartInMemory(_node);
+        var sw = await controller.ConnectAsync(_node.DatapathId);
         await controller.WaitReadyAsync(_node.DatapathId);
         var verdict = await AttestAsync(sw);
         Assert.Equal(VerdictKind.Admitted, verdict.Kind);
         await sw.DisposeAsync();
-        await GateController.Eventually(() => controller.Registry.Count == 0, "session not closed");
-        await Task.Delay(1100);
+        await controller.WaitClosedAsync(_node.DatapathId);
+        controller.Clock!.Advance(TimeSpan.FromSeconds(3.5));
 
-        await using var again = await FakeSwitch.ConnectAsync(controller.EndPoint, _node.DatapathId);
+        await using var again = await controller.ConnectAsync(_node.DatapathId);
         await controller.WaitReadyAsync(_node.DatapathId);
         var restored = again.Received.OfType<FlowMod>().Where(f => f.Priority == 800).ToList();
         Assert.Equal(2, restored.Count);
         Assert.All(restored, f =>
         {
-            Assert.InRange(f.HardTimeout, 25, 28); // 30 s lease minus the time away, rounded down
+            Assert.Equal(26, f.HardTimeout); // 30 s lease minus the 3.5 s away, rounded down
             Assert.Equal(FlowModFlags.SendFlowRem, f.Flags);
         });
         Assert.Equal(Match.Of(Oxm.InPort(_node.Port), Oxm.EthSrc(_node.CleanMac)), restored[0].Match);
@@ -193,8 +275,8 @@ public sealed class SessionTests : IDisposable
     [Fact]
     public async Task Enrolment_change_on_disk_revokes_over_the_switch_after_reload()
     {
-        await using var controller = GateController.Start(_node);
-        await using var sw = await FakeSwitch.ConnectAsync(controller.EndPoint, _node.DatapathId);
+        await using var controller = GateController.StartInMemory(_node);
+        await using var sw = await controller.ConnectAsync(_node.DatapathId);
         await controller.WaitReadyAsync(_node.DatapathId);
         var admitted = await AttestAsync(sw);
         int mark = sw.Received.Count;
@@ -249,8 +331,8 @@ public sealed class HostingAndExpiryTests : IDisposable
     [Fact]
     public async Task Flow_removed_by_hard_timeout_in_the_switch_revokes_lease_expired()
     {
-        await using var controller = GateController.Start(_node);
-        await using var sw = await FakeSwitch.ConnectAsync(controller.EndPoint, _node.DatapathId);
+        await using var controller = GateController.StartInMemory(_node);
+        await using var sw = await controller.ConnectAsync(_node.DatapathId);
         await controller.WaitReadyAsync(_node.DatapathId);
         var verdicts = new List<AuditEntry>();
         controller.Gate.Audited += e => { lock (verdicts) verdicts.Add(e); };

@@ -19,6 +19,14 @@ public static class InMemoryConnection
         return (near, far);
     }
 
+    /// <summary>Both ends as streams (for code that wraps a stream itself, like the controller's listener).</summary>
+    public static (Stream Near, Stream Far) CreateStreams()
+    {
+        var toFar = new Pipe();
+        var toNear = new Pipe();
+        return (new DuplexStream(toNear.Reader.AsStream(), toFar.Writer.AsStream()), new DuplexStream(toFar.Reader.AsStream(), toNear.Writer.AsStream()));
+    }
+
     private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
     {
         public PipeReader Input { get; } = input;

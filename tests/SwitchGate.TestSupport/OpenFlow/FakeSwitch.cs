@@ -122,15 +122,20 @@ public sealed class FakeSwitch : IAsyncDisposable
     public Task PacketInAsync(uint port, byte[] frame) =>
         SendAsync(new PacketIn(OfpBuffer.NoBuffer, (ushort)frame.Length, PacketInReason.Action, 0, 0, Match.Of(Oxm.InPort(port)), frame));
 
-    /// <summary>Answers the barriers held back while <see cref="HoldBarriers"/> was set, and stops holding.</summary>
-    public async Task ReleaseBarriersAsync()
+    /// <summary>
+    /// Answers the barriers held back while <see cref="HoldBarriers"/> was set, and stops holding; with
+    /// <paramref name="count"/>, answers only the first that many and keeps holding the rest.
+    /// </summary>
+    public async Task ReleaseBarriersAsync(int? count = null)
     {
         BarrierRequest[] held;
         lock (_gate)
         {
-            held = [.. _heldBarriers];
-            _heldBarriers.Clear();
-            HoldBarriers = false;
+            int take = Math.Min(count ?? _heldBarriers.Count, _heldBarriers.Count);
+            held = [.. _heldBarriers.Take(take)];
+            _heldBarriers.RemoveRange(0, take);
+            if (count is null)
+                HoldBarriers = false;
         }
         foreach (var b in held)
             await SendAsync(new BarrierReply { Xid = b.Xid });
