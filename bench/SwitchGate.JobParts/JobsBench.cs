@@ -18,14 +18,8 @@ namespace SwitchGate.JobParts;
 /// </summary>
 internal static class JobsBench
 {
-    public static async Task<int> RunAsync(string[] args, CancellationToken ct)
+    public static async Task<int> RunAsync(string cliDll, int runs, int curlRuns, string topologyFile, CancellationToken ct)
     {
-        var o = Args.Parse(args, "--cli-dll", "--runs", "--curl-runs", "--topology");
-        var cliDll = o.GetValueOrDefault("--cli-dll") ?? throw new ArgumentException("--cli-dll is required");
-        if (!File.Exists(cliDll))
-            throw new ArgumentException($"--cli-dll {cliDll} does not exist");
-        var topologyFile = o.GetValueOrDefault("--topology") ?? "topology/rack.yaml";
-        int runs = Args.Int(o, "--runs", 5), curlRuns = Args.Int(o, "--curl-runs", 5);
         var agentDll = Path.Combine(Path.GetDirectoryName(cliDll)!, "switchgate-agent.dll");
         var hostDll = Path.Combine(Path.GetDirectoryName(cliDll)!, "switchgate-host.dll");
         var guest = await TestGuest.LocateAsync();

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using SwitchGate.JobParts;
@@ -21,29 +22,58 @@ void OnSignal(PosixSignalContext context)
 }
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-const string usage =
-    "usage: sg-jobparts jobs --cli-dll PATH [--runs 5] [--curl-runs 5] [--topology topology/rack.yaml]\n" +
-    "       sg-jobparts transfer --cli-dll PATH [--size-mib 256] [--rounds 5] [--topology topology/rack.yaml]\n" +
-    "       sg-jobparts qemu [--runs 5]\n" +
-    "       sg-jobparts reboot --cli-dll PATH [--runs 5] [--topology topology/rack.yaml]\n" +
-    "       sg-jobparts jobreboot --cli-dll PATH [--runs 5] [--topology topology/rack.yaml]\n" +
-    "       sg-jobparts fetch --url BASE --bind ADDR --size N --sha256 HEX --out FILE";
+var cliDllOption = new Option<FileInfo>("--cli-dll") { Description = "the built switchgate.dll (switchgate-agent.dll and switchgate-host.dll next to it)", Required = true };
+cliDllOption.Validators.Add(r =>
+{
+    if (r.GetValue(cliDllOption) is { Exists: false } f)
+        r.AddError($"--cli-dll {f.FullName} does not exist");
+});
+var runsOption = new Option<int>("--runs") { Description = "runs (cycles, jobs)", DefaultValueFactory = _ => 5 };
+var topologyOption = new Option<string>("--topology") { Description = "the rack's topology file", DefaultValueFactory = _ => "topology/rack.yaml" };
+string Cli(ParseResult r) => r.GetRequiredValue(cliDllOption).FullName;
+
+var curlRunsOption = new Option<int>("--curl-runs") { Description = "curl downloads of the same state file", DefaultValueFactory = _ => 5 };
+var jobs = new Command("jobs", "whole boot jobs: phases, transfer, resume, orchestration overhead; curl as the transfer's peer")
+{
+    cliDllOption, runsOption, curlRunsOption, topologyOption,
+};
+jobs.SetAction((r, ct) => JobsBench.RunAsync(Cli(r), r.GetValue(runsOption), r.GetValue(curlRunsOption), r.GetValue(topologyOption)!, ct));
+
+var sizeOption = new Option<int>("--size-mib") { Description = "size of the file transferred", DefaultValueFactory = _ => 256 };
+var roundsOption = new Option<int>("--rounds") { Description = "rounds, alternating the order", DefaultValueFactory = _ => 5 };
+var transfer = new Command("transfer", "JobClient against curl, same file, same server, same namespaces") { cliDllOption, sizeOption, roundsOption, topologyOption };
+transfer.SetAction((r, ct) => TransferBench.RunAsync(Cli(r), r.GetValue(sizeOption), r.GetValue(roundsOption), r.GetValue(topologyOption)!, ct));
+
+var qemu = new Command("qemu", "the QEMU steps of a job with the real driver") { runsOption };
+qemu.SetAction((r, ct) => QemuBench.RunAsync(r.GetValue(runsOption), ct));
+
+var reboot = new Command("reboot", "the emulated reboot broken down on the rack") { cliDllOption, runsOption, topologyOption };
+reboot.SetAction((r, ct) => RebootBench.RunAsync(Cli(r), r.GetValue(runsOption), r.GetValue(topologyOption)!, ct));
+
+var jobReboot = new Command("jobreboot", "the reboot breakdown inside real boot jobs") { cliDllOption, runsOption, topologyOption };
+jobReboot.SetAction((r, ct) => RebootBench.RunJobsAsync(Cli(r), r.GetValue(runsOption), r.GetValue(topologyOption)!, ct));
+
+var urlOption = new Option<string>("--url") { Required = true };
+var bindOption = new Option<string>("--bind") { Required = true };
+var fetchSizeOption = new Option<long>("--size") { Required = true };
+var shaOption = new Option<string>("--sha256") { Required = true };
+var outOption = new Option<string>("--out") { Required = true };
+var fetch = new Command("fetch", "(internal) one JobClient download, run by `transfer` inside prod's namespace")
+{
+    urlOption, bindOption, fetchSizeOption, shaOption, outOption,
+};
+fetch.SetAction((r, ct) => TransferBench.FetchAsync(new Uri(r.GetRequiredValue(urlOption)), System.Net.IPAddress.Parse(r.GetRequiredValue(bindOption)),
+    r.GetValue(fetchSizeOption), r.GetRequiredValue(shaOption), r.GetRequiredValue(outOption), ct));
+
+var root = new RootCommand("sg-jobparts: boot job benchmarks (docs/BENCHMARKS.md \"Boot jobs\")") { jobs, transfer, qemu, reboot, jobReboot, fetch };
 try
 {
-    return args.FirstOrDefault() switch
-    {
-        "jobs" => await JobsBench.RunAsync(args[1..], cancel.Token),
-        "transfer" => await TransferBench.RunAsync(args[1..], cancel.Token),
-        "qemu" => await QemuBench.RunAsync(args[1..], cancel.Token),
-        "reboot" => await RebootBench.RunAsync(args[1..], cancel.Token),
-        "jobreboot" => await RebootBench.RunJobsAsync(args[1..], cancel.Token),
-        "fetch" => await TransferBench.FetchAsync(args[1..], cancel.Token),
-        _ => throw new ArgumentException("no mode given"),
-    };
+    // Our own SIGINT/SIGTERM handling cancels and cleans up; System.CommandLine must neither exit early nor swallow exceptions.
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false }, cancel.Token);
 }
 catch (ArgumentException e)
 {
-    Console.Error.WriteLine($"sg-jobparts: {e.Message}\n{usage}");
+    Console.Error.WriteLine($"sg-jobparts: {e.Message}");
     return 2;
 }
 catch (OperationCanceledException) when (cancel.IsCancellationRequested)
@@ -54,27 +84,6 @@ catch (OperationCanceledException) when (cancel.IsCancellationRequested)
 
 namespace SwitchGate.JobParts
 {
-    internal static class Args
-    {
-        /// <summary>"--name value" pairs; an unknown name or a missing value is an <see cref="ArgumentException"/>.</summary>
-        public static Dictionary<string, string> Parse(string[] args, params string[] known)
-        {
-            var values = new Dictionary<string, string>(StringComparer.Ordinal);
-            for (var i = 0; i < args.Length; i++)
-            {
-                if (!known.Contains(args[i]))
-                    throw new ArgumentException($"unknown argument '{args[i]}'");
-                if (i + 1 >= args.Length)
-                    throw new ArgumentException($"{args[i]} needs a value");
-                values[args[i]] = args[++i];
-            }
-            return values;
-        }
-
-        public static int Int(Dictionary<string, string> values, string name, int fallback) =>
-            values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
-    }
-
     /// <summary>Median and spread of a few samples (the runs are few: no percentiles beyond min/max).</summary>
     internal static class Stat
     {

@@ -16,10 +16,8 @@ internal static class QemuBench
 {
     private static readonly string[] Columns = ["start", "boot", "unplug", "save", "stop", "resume", "run-on"];
 
-    public static async Task<int> RunAsync(string[] args, CancellationToken ct)
+    public static async Task<int> RunAsync(int runs, CancellationToken ct)
     {
-        var o = Args.Parse(args, "--runs");
-        var runs = Args.Int(o, "--runs", 5);
         var image = await TestGuest.LocateAsync(ct);
         var spec = image.ToSpec();
         var accelerator = AcceleratorProbe.Describe();

@@ -22,14 +22,9 @@ internal static partial class RebootBench
 
     private static readonly string[] Columns = ["power-cycle", "launch", "mac", "reboot", "attest", "attest-tpm"];
 
-    public static async Task<int> RunAsync(string[] args, CancellationToken ct)
+    public static async Task<int> RunAsync(string cliDll, int runs, string topologyFile, CancellationToken ct)
     {
-        var o = Args.Parse(args, "--cli-dll", "--runs", "--topology");
-        var cliDll = o.GetValueOrDefault("--cli-dll") is { } c && File.Exists(c) ? Path.GetFullPath(c)
-            : throw new ArgumentException("--cli-dll must name the built switchgate.dll");
         var agentDll = Path.Combine(Path.GetDirectoryName(cliDll)!, "switchgate-agent.dll");
-        var runs = Args.Int(o, "--runs", 5);
-        var topologyFile = o.GetValueOrDefault("--topology") ?? "topology/rack.yaml";
         await using var bench = await BenchRack.StartAsync(cliDll, agentDll, topologyFile, ct);
         var (work, spec, topology, bs1) = (bench.Work, bench.Spec, bench.Topology, bench.Bs1);
         {
@@ -72,15 +67,10 @@ internal static partial class RebootBench
     /// RUNS jobs of the test guest submitted by <c>switchgate-host</c> from prod (no resume); from the agent's log, per job,
     /// its <c>rebooted</c> line and the <c>took_ms</c> of the Rebooting and Attesting steps.
     /// </summary>
-    public static async Task<int> RunJobsAsync(string[] args, CancellationToken ct)
+    public static async Task<int> RunJobsAsync(string cliDll, int runs, string topologyFile, CancellationToken ct)
     {
-        var o = Args.Parse(args, "--cli-dll", "--runs", "--topology");
-        var cliDll = o.GetValueOrDefault("--cli-dll") is { } c && File.Exists(c) ? Path.GetFullPath(c)
-            : throw new ArgumentException("--cli-dll must name the built switchgate.dll");
         var agentDll = Path.Combine(Path.GetDirectoryName(cliDll)!, "switchgate-agent.dll");
         var hostDll = Path.Combine(Path.GetDirectoryName(cliDll)!, "switchgate-host.dll");
-        var runs = Args.Int(o, "--runs", 5);
-        var topologyFile = o.GetValueOrDefault("--topology") ?? "topology/rack.yaml";
         var guest = await SwitchGate.Hypervisor.TestGuest.LocateAsync(ct);
         await using var bench = await BenchRack.StartAsync(cliDll, agentDll, topologyFile, ct);
         var (work, spec, topology, bs1) = (bench.Work, bench.Spec, bench.Topology, bench.Bs1);

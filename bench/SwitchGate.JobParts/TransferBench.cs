@@ -24,17 +24,11 @@ internal static partial class TransferBench
     [GeneratedRegex(@"fetched seconds=([0-9.]+) bytes=(\d+)")]
     private static partial Regex FetchedLine();
 
-    public static async Task<int> RunAsync(string[] args, CancellationToken ct)
+    public static async Task<int> RunAsync(string cliDll, int sizeMib, int rounds, string topologyFile, CancellationToken ct)
     {
-        var o = Args.Parse(args, "--cli-dll", "--size-mib", "--rounds", "--topology");
-        var cliDll = o.GetValueOrDefault("--cli-dll") is { } c && File.Exists(c) ? Path.GetFullPath(c)
-            : throw new ArgumentException("--cli-dll must name the built switchgate.dll");
         var agentDll = Path.Combine(Path.GetDirectoryName(cliDll)!, "switchgate-agent.dll");
         if (!File.Exists(agentDll))
             throw new ArgumentException($"no switchgate-agent.dll next to {cliDll}");
-        var sizeMib = Args.Int(o, "--size-mib", 256);
-        var rounds = Args.Int(o, "--rounds", 5);
-        var topologyFile = o.GetValueOrDefault("--topology") ?? "topology/rack.yaml";
         var self = Path.Combine(AppContext.BaseDirectory, "sg-jobparts.dll");
 
         var work = Directory.CreateTempSubdirectory("sg-jobparts-").FullName;
@@ -169,14 +163,8 @@ internal static partial class TransferBench
     }
 
     /// <summary>`sg-jobparts fetch`: one download with the production host's client, timed in-process (like curl's time_total).</summary>
-    public static async Task<int> FetchAsync(string[] args, CancellationToken ct)
+    public static async Task<int> FetchAsync(Uri url, IPAddress bind, long size, string sha, string target, CancellationToken ct)
     {
-        var o = Args.Parse(args, "--url", "--bind", "--size", "--sha256", "--out");
-        var url = new Uri(o.GetValueOrDefault("--url") ?? throw new ArgumentException("--url is required"));
-        var bind = IPAddress.Parse(o.GetValueOrDefault("--bind") ?? throw new ArgumentException("--bind is required"));
-        var size = long.Parse(o.GetValueOrDefault("--size") ?? throw new ArgumentException("--size is required"), CultureInfo.InvariantCulture);
-        var sha = o.GetValueOrDefault("--sha256") ?? throw new ArgumentException("--sha256 is required");
-        var target = o.GetValueOrDefault("--out") ?? throw new ArgumentException("--out is required");
         using var client = new JobClient(url, bind);
         var watch = Stopwatch.StartNew();
         await client.DownloadAsync(JobId, SecondImageFile.State, new FileDigest(size, sha), target, ct);
