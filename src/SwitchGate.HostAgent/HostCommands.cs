@@ -101,7 +101,18 @@ public static class HostCommands
                 await client.UploadAsync(record.Id, file, path, limit);
                 Say($"uploaded job={record.Id} file={JobCodec.FileName(file)} bytes={digests[file].Size} sha256={digests[file].Sha256}");
             }
-            record = await client.SubmitAsync(record.Id, job, limit);
+            var id = record.Id;
+            var hold = !parse.GetValue(noWait) && !parse.GetValue(PollOption);
+            try
+            {
+                record = await client.SubmitAsync(id, job, limit, hold ? JobWatch.DefaultWait : null);
+            }
+            catch (JobTransferException e) when (hold && e.Status is null)
+            {
+                // The held answer was lost (the node went dirty, or its wait ended while it was): the job is queued.
+                Say($"unreachable job={id} reason=\"{e.Message}\"");
+                return await ReceiveAndResumeAsync(parse, client, id, null, files, job, limit);
+            }
             Say($"submitted job={record.Id} state={record.State}");
             if (parse.GetValue(noWait))
                 return HostExit.Ok;
@@ -267,6 +278,8 @@ public static class HostCommands
     {
         JobState? last = null;
         DateTimeOffset? unreachableSince = null;
+        if (known is JobState.Ready or JobState.Failed or JobState.Delivered)
+            known = null; // the held submission already saw it: one plain request fetches the record
         while (true)
         {
             var asked = DateTimeOffset.UtcNow;

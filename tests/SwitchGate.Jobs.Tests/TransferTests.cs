@@ -201,6 +201,22 @@ public sealed class TransferTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_held_submission_answers_after_its_wait_while_the_job_stays_queued()
+    {
+        var kernel = WriteRandom("kernel", 1000);
+        using var client = new JobClient(_url, Prod);
+        var record = await client.CreateAsync(default);
+        await client.UploadAsync(record.Id, FirstImageFile.Kernel, kernel, default);
+        var started = DateTimeOffset.UtcNow;
+        var queued = await client.SubmitAsync(record.Id, Samples.Job() with { Kernel = JobStore.DigestOf(kernel), Initrd = null }, default, TimeSpan.FromSeconds(1));
+        Assert.Equal(JobState.Queued, queued.State);
+        Assert.True(DateTimeOffset.UtcNow - started >= TimeSpan.FromSeconds(0.9), "the held submission did not wait");
+        using var raw = new HttpClient { BaseAddress = _url };
+        var refused = await raw.PostAsync($"jobs/{record.Id}/submit?wait=61", new ByteArrayContent([]));
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+    }
+
+    [Fact]
     public async Task A_held_status_request_is_not_answered_in_the_dirty_phase_but_after_its_wait()
     {
         using var client = new JobClient(_url, Prod);

@@ -23,6 +23,7 @@ namespace SwitchGate.BootAgent.Jobs;
 /// GET  /jobs/ID/first/NAME                bytes of kernel|initrd|disk the agent holds (resume point)
 /// PUT  /jobs/ID/first/NAME?offset=N       append to it from N
 /// POST /jobs/ID/submit                    job.json: checked, files verified, job queued
+/// POST /jobs/ID/submit?wait=S             the same, then held like GET /jobs/ID?since=Queued&amp;wait=S
 /// GET  /jobs/ID/second/NAME               manifest|state|disk of the second image, with Range (Ready only)
 /// POST /jobs/ID/delivered                 the host holds the image: Delivered, files deleted
 /// </code>
@@ -69,7 +70,13 @@ public static class JobHttpApi
         app.MapPut("/jobs/{id}/first/{name}", Handler(async c =>
             Results.Text(Number(await service.AppendAsync(Route(c, "id"), Caller(c), First(Route(c, "name")), Offset(c), c.Request.Body, c.RequestAborted)))));
         app.MapPost("/jobs/{id}/submit", Handler(async c =>
-            Record(await service.SubmitAsync(Route(c, "id"), Caller(c), await ReadBoundedAsync(c, JobLimits.JobFileBytes), c.RequestAborted))));
+        {
+            var wait = Wait(c);
+            var queued = await service.SubmitAsync(Route(c, "id"), Caller(c), await ReadBoundedAsync(c, JobLimits.JobFileBytes), c.RequestAborted);
+            // Held like a status request: it is at the agent before the job can depart, so no request of the host
+            // has to cross the moment the switch cuts the node off.
+            return Record(wait is { } w ? await service.WaitAsync(queued.Id, Caller(c), JobState.Queued, w, c.RequestAborted) : queued);
+        }));
         app.MapGet("/jobs/{id}/second/{name}", Handler(c =>
         {
             var name = Route(c, "name");
@@ -105,6 +112,18 @@ public static class JobHttpApi
             || seconds > JobWatch.MaxWait.TotalSeconds)
             throw new JobRequestException(400, $"wait=SECONDS (0 to {JobWatch.MaxWait.TotalSeconds:0}) is required with since");
         return (Enum.Parse<JobState>(name), TimeSpan.FromSeconds(seconds));
+    }
+
+    /// <summary>The optional <c>?wait=SECONDS</c> of a submission (0 … 60).</summary>
+    private static TimeSpan? Wait(HttpContext c)
+    {
+        var wait = c.Request.Query["wait"];
+        if (wait.Count == 0)
+            return null;
+        if (wait.Count != 1 || !int.TryParse(wait[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            || seconds > JobWatch.MaxWait.TotalSeconds)
+            throw new JobRequestException(400, $"wait=SECONDS must be 0 to {JobWatch.MaxWait.TotalSeconds:0}");
+        return TimeSpan.FromSeconds(seconds);
     }
 
     /// <summary>Runs a handler and writes its result, or the refusal as one line with its status.</summary>

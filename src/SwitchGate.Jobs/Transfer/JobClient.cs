@@ -112,8 +112,21 @@ public sealed class JobClient : IDisposable
         }
     }
 
-    public async Task<JobRecord> SubmitAsync(string id, BootJob job, CancellationToken ct) =>
-        ParseRecord(await SendAsync(HttpMethod.Post, $"jobs/{Id(id)}/submit", new ByteArrayContent(JobCodec.Write(job)), ct).ConfigureAwait(false));
+    /// <summary>
+    /// Submits the job; with <paramref name="wait"/> the agent holds the answer like <see cref="WaitStatusAsync"/> from
+    /// <see cref="JobState.Queued"/> (the request is in place before the job can depart).
+    /// </summary>
+    public async Task<JobRecord> SubmitAsync(string id, BootJob job, CancellationToken ct, TimeSpan? wait = null)
+    {
+        if (wait is { } w && (w < TimeSpan.Zero || w > JobWatch.MaxWait))
+            throw new ArgumentOutOfRangeException(nameof(wait), $"0 to {JobWatch.MaxWait.TotalSeconds:0} s");
+        var path = $"jobs/{Id(id)}/submit" + (wait is { } s ? $"?wait={((int)s.TotalSeconds).ToString(CultureInfo.InvariantCulture)}" : "");
+        // Held: given up like a status request, plus the time the agent may need to hash the first image (at 20 MiB/s,
+        // a loaded machine's pace), so a lost answer does not hold the host for RequestTimeout.
+        var bytes = job.Kernel.Size + (job.Initrd?.Size ?? 0) + (job.Disk?.Size ?? 0);
+        TimeSpan? timeout = wait is { } held ? held + JobWatch.AnswerGrace + TimeSpan.FromSeconds(bytes / (20.0 * 1048576)) : null;
+        return OfJob(id, ParseRecord(await SendAsync(HttpMethod.Post, path, new ByteArrayContent(JobCodec.Write(job)), ct, timeout: timeout).ConfigureAwait(false)));
+    }
 
     public async Task<JobRecord> ConfirmDeliveryAsync(string id, CancellationToken ct) =>
         ParseRecord(await SendAsync(HttpMethod.Post, $"jobs/{Id(id)}/delivered", null, ct).ConfigureAwait(false));
