@@ -5,9 +5,14 @@ using SwitchGate.Ethernet;
 namespace SwitchGate.BootAgent.Network;
 
 /// <summary>
-/// Reads and changes the NIC's MAC with the system's own tool, iproute2 (<c>ip link set dev IF down; … address
-/// MAC; … up</c>): the kernel refuses an address change on a running Ethernet device without IFF_LIVE_ADDR_CHANGE,
-/// so the link goes down for the change. Runs in the caller's network namespace.
+/// Reads and changes the NIC's MAC with the system's own tool, iproute2. The address is changed on the running
+/// link where the driver allows it (IFF_LIVE_ADDR_CHANGE: veth, virtio-net, many others), otherwise the kernel
+/// refuses (EBUSY) and the link goes down for the change (<c>ip link set dev IF down; … address MAC; … up</c>).
+/// The live change keeps the link, its routes and neighbour entries: the down/up was most of a departure's time
+/// (docs/agent.md). It weakens nothing: the gate never relies on the link going down for a MAC change — departure
+/// is revoked by DEPART before the change, and a node on its dirty MAC or marked PCR 14 is dropped whether or not
+/// its link flapped; a frame queued with the old source address before the change is dropped like any other frame
+/// of a node that holds no admission. Runs in the caller's network namespace.
 /// </summary>
 public static class NicAddress
 {
@@ -34,6 +39,17 @@ public static class NicAddress
         if (Current(interfaceName) == mac)
         {
             return;
+        }
+
+        try
+        {
+            await IpAsync(ct, "link", "set", "dev", interfaceName, "address", mac.ToString()).ConfigureAwait(false);
+            return;
+        }
+        catch (LinkException) when (Current(interfaceName) != mac)
+        {
+            // The driver cannot change its address while up (or the link is down already and this failed for
+            // another reason, which the path below reports).
         }
 
         await IpAsync(ct, "link", "set", "dev", interfaceName, "down").ConfigureAwait(false);
