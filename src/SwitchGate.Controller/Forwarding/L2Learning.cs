@@ -76,59 +76,34 @@ public sealed class L2Learning : ISwitchApp
     {
         // Cold start has just deleted every flow of the switch: forget what we had learned.
         _macs.Clear();
-        output.Add(new FlowMod
-        {
-            Cookie = BaseCookie,
-            TableId = SourceTable,
-            Command = FlowModCommand.Add,
-            Priority = MissPriority,
-            BufferId = OfpBuffer.NoBuffer,
-            OutPort = OfpPort.Any,
-            OutGroup = OfpGroup.Any,
-            Match = MatchAll,
-            // Whole frames to the controller (OFPCML_NO_BUFFER, §7.2.5): no switch buffer to manage.
-            Instructions = [new InstructionApplyActions([new ActionOutput(OfpPort.Controller, OfpControllerMaxLen.NoBuffer)])],
-        });
-        output.Add(new FlowMod
-        {
-            Cookie = BaseCookie,
-            TableId = SourceTable,
-            Command = FlowModCommand.Add,
-            Priority = DropMulticastSourcePriority,
-            BufferId = OfpBuffer.NoBuffer,
-            OutPort = OfpPort.Any,
-            OutGroup = OfpGroup.Any,
-            // A group (multicast) address is never a valid source (IEEE 802 §8.2): drop, no instructions.
-            Match = new Match([Oxm.EthSrc(GroupBit, GroupBit)]),
-            Instructions = [],
-        });
-        output.Add(new FlowMod
-        {
-            Cookie = BaseCookie,
-            TableId = DestinationTable,
-            Command = FlowModCommand.Add,
-            Priority = MissPriority,
-            BufferId = OfpBuffer.NoBuffer,
-            OutPort = OfpPort.Any,
-            OutGroup = OfpGroup.Any,
-            Match = MatchAll,
-            Instructions = [new InstructionApplyActions(_floodActions)],
-        });
+        // Whole frames to the controller (OFPCML_NO_BUFFER, §7.2.5): no switch buffer to manage.
+        output.Add(BaseFlow(SourceTable, MissPriority, MatchAll,
+            [new InstructionApplyActions([new ActionOutput(OfpPort.Controller, OfpControllerMaxLen.NoBuffer)])]));
+        // A group (multicast) address is never a valid source (IEEE 802 §8.2): drop, no instructions.
+        output.Add(BaseFlow(SourceTable, DropMulticastSourcePriority, new Match([Oxm.EthSrc(GroupBit, GroupBit)]), []));
+        output.Add(BaseFlow(DestinationTable, MissPriority, MatchAll, [new InstructionApplyActions(_floodActions)]));
         if (_options.FloodThroughGroups)
-            output.Add(new FlowMod
-            {
-                Cookie = BaseCookie,
-                TableId = DestinationTable,
-                Command = FlowModCommand.Add,
-                Priority = BroadcastArpPriority,
-                BufferId = OfpBuffer.NoBuffer,
-                OutPort = OfpPort.Any,
-                OutGroup = OfpGroup.Any,
-                // Untagged only (vlan_vid = OFPVID_NONE), like IsUntaggedBroadcastArp for the packet-outs.
-                Match = Match.Of(Oxm.EthDst(FloodGroups.Broadcast), Oxm.VlanVid(OfpVlanId.None), Oxm.EthType(EtherTypes.Arp)),
-                Instructions = [new InstructionApplyActions(BroadcastArpActions)],
-            });
+        {
+            // Untagged only (vlan_vid = OFPVID_NONE), like IsUntaggedBroadcastArp for the packet-outs.
+            output.Add(BaseFlow(DestinationTable, BroadcastArpPriority,
+                Match.Of(Oxm.EthDst(FloodGroups.Broadcast), Oxm.VlanVid(OfpVlanId.None), Oxm.EthType(EtherTypes.Arp)),
+                [new InstructionApplyActions(BroadcastArpActions)]));
+        }
     }
+
+    /// <summary>A permanent flow of the cold-start set (<see cref="BaseCookie"/>), not buffered, any out port or group.</summary>
+    private static FlowMod BaseFlow(byte tableId, ushort priority, Match match, IReadOnlyList<OfpInstruction> instructions) => new()
+    {
+        Cookie = BaseCookie,
+        TableId = tableId,
+        Command = FlowModCommand.Add,
+        Priority = priority,
+        BufferId = OfpBuffer.NoBuffer,
+        OutPort = OfpPort.Any,
+        OutGroup = OfpGroup.Any,
+        Match = match,
+        Instructions = instructions,
+    };
 
     /// <summary>Convenience for tests: the messages answering one packet-in.</summary>
     public List<OfpMessage> Handle(PacketIn packetIn, DateTimeOffset now)
