@@ -15,14 +15,14 @@ public sealed class ControllerService(OpenFlowListener listener, ILogger<Control
         // The CLI may have started it already, to report a busy port as one line instead of a host failure.
         var endpoint = listener.LocalEndPoint ?? listener.Start();
         // Contract with scripts and integration tests: this line says where switches must connect.
-        log.LogInformation("listening on {Endpoint}", endpoint);
+        log.Listening(endpoint);
         return Task.CompletedTask;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await listener.StopAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
-        log.LogInformation("stopped");
+        log.Stopped();
     }
 }
 

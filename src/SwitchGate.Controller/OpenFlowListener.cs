@@ -60,11 +60,11 @@ public sealed class OpenFlowListener : IAsyncDisposable
             // Loaded before binding: a bad certificate or key fails the start, not the first switch.
             _tls ??= new ControllerTls(tls, _time, _log);
             if (tls.SwitchBindingsPath is null)
-                _log.LogWarning("switch certificates are not bound to datapath ids: any switch with a certificate of the CA may claim any datapath id (configure switch certificate bindings, docs/controller.md)");
+                _log.TlsUnbound();
         }
         else
         {
-            _log.LogWarning("OpenFlow channel is plaintext TCP: switches are not authenticated, datapath ids are not bound to anything and the channel is not encrypted (configure TLS, docs/controller.md)");
+            _log.Plaintext();
         }
         var socket = new Socket(_options.ListenAddress.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -118,7 +118,7 @@ public sealed class OpenFlowListener : IAsyncDisposable
             catch (SocketException ex)
             {
                 // e.g. the peer reset before accept completed: not our listener's problem.
-                _log.LogWarning("accept failed: {Error}", ex.SocketErrorCode);
+                _log.AcceptFailed(ex.SocketErrorCode);
                 continue;
             }
             Run(client);
@@ -128,6 +128,8 @@ public sealed class OpenFlowListener : IAsyncDisposable
     /// <summary>The TLS credentials in use (null for plaintext); tests and operators may force a reload.</summary>
     public ControllerTls? Tls => _tls;
 
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000:Dispose objects before losing scope",
+        Justification = "the stream (and its socket) belongs to the session task from here: RunAndDisposeAsync or HandshakeAndRunAsync disposes it")]
     private void Run(Socket client)
     {
         client.NoDelay = true; // small control messages; latency matters more than segment count
@@ -159,6 +161,8 @@ public sealed class OpenFlowListener : IAsyncDisposable
     /// The TLS handshake runs off the accept loop (a slow or silent peer must not hold up other switches) and is
     /// bounded by the hello timeout; a refused switch is one warning with the reason and never gets a session.
     /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000:Dispose objects before losing scope",
+        Justification = "the secured stream belongs to the session task from Track on: RunAndDisposeAsync disposes it")]
     private async Task HandshakeAndRunAsync(NetworkStream stream, string remote)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
@@ -172,7 +176,7 @@ public sealed class OpenFlowListener : IAsyncDisposable
         {
             var reason = e is OperationCanceledException ? $"no TLS handshake within {_options.HelloTimeout.TotalSeconds:0.#} s" : e.Message;
             if (!_stopping.IsCancellationRequested)
-                _log.LogWarning("switch connection from {Remote} refused: TLS: {Reason}", remote, reason);
+                _log.TlsRefused(remote, reason);
             await stream.DisposeAsync().ConfigureAwait(false);
             return;
         }

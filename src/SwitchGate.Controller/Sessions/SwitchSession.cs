@@ -120,7 +120,7 @@ public sealed class SwitchSession : ISwitchView
         _connectedAt = _lastReceived = now;
         // §6.3.1: each side sends HELLO immediately; ours offers 1.3 in a version bitmap.
         TryEnqueue(Hello.VersionBitmap(OfpConstants.Version));
-        var keepalive = Task.Run(KeepaliveLoopAsync);
+        var keepalive = Task.Run(KeepaliveLoopAsync, CancellationToken.None); // ends with the session (Close), not with the token
         try
         {
             await ReadLoopAsync().ConfigureAwait(false);
@@ -193,8 +193,7 @@ public sealed class SwitchSession : ISwitchView
         if (previous == (int)SessionState.Closed)
             return;
         Volatile.Write(ref _closeReason, reason);
-        _log.Log(level, "switch {Dpid} ({Remote}) session closed in state {State}: {Reason}",
-            _registered ? DatapathIdText : "(unknown dpid)", Remote, (SessionState)previous, reason);
+        _log.SessionClosed(level, _registered ? DatapathIdText : "(unknown dpid)", Remote, (SessionState)previous, reason);
         _xids.Close(new SessionClosedException(reason));
         _sendQueue.Complete();
         if (drainQueue)
@@ -314,7 +313,7 @@ public sealed class SwitchSession : ISwitchView
                 int dropped = _sendQueue.TryEnqueueAll(_output);
                 _output.Clear();
                 if (dropped > 0 && Interlocked.Add(ref _answersDropped, dropped) == dropped)
-                    _log.LogWarning("switch {Dpid} does not read fast enough: send queue full, dropping answers (counted in AnswersDropped)", DatapathIdText);
+                    _log.SendQueueFull(DatapathIdText);
                 KickWriter();
             }
 
@@ -373,12 +372,11 @@ public sealed class SwitchSession : ISwitchView
                 return; // the keepalive's answer: receiving it was the point (see Keepalive)
             case EchoReply or BarrierReply or FeaturesReply or MultipartReply or GetConfigReply or RoleReply or GetAsyncReply or QueueGetConfigReply:
                 // A reply nobody waits for any more (e.g. a cancelled request) is harmless.
-                if (!_xids.TryComplete(message) && _log.IsEnabled(LogLevel.Debug))
-                    _log.LogDebug("switch {Dpid}: unsolicited {Type} xid {Xid}", DatapathIdText, message.Type, message.Xid);
+                if (!_xids.TryComplete(message))
+                    _log.Unsolicited(DatapathIdText, message.Type, message.Xid);
                 return;
             case ErrorExperimenterMsg experimenterError:
-                _log.LogWarning("switch {Dpid}: experimenter ERROR xid {Xid} (experimenter 0x{Experimenter:x8}, type {ExpType})",
-                    DatapathIdText, experimenterError.Xid, experimenterError.Experimenter, experimenterError.ExpType);
+                _log.ExperimenterError(DatapathIdText, experimenterError.Xid, experimenterError.Experimenter, experimenterError.ExpType);
                 return;
             case ExperimenterMsg:
                 return; // §7.5.4: experimenter messages we do not know are ignored
@@ -428,8 +426,7 @@ public sealed class SwitchSession : ISwitchView
             _registry.Unregister(this);
             return;
         }
-        _log.LogInformation("switch {Dpid} connected from {Remote}: {Tables} tables, {Buffers} buffers",
-            DatapathIdText, Remote, features.NTables, features.NBuffers);
+        _log.SwitchConnected(DatapathIdText, Remote, features.NTables, features.NBuffers);
         _apps = _pipeline.Attach(this);
         _portDescXid = _xids.Reserve(1);
         // Whole packets in packet-ins (OFPCML_NO_BUFFER, §7.3.2), normal fragment handling.
@@ -496,8 +493,7 @@ public sealed class SwitchSession : ISwitchView
         }
         if (!TryTransition(SessionState.ColdStarting, SessionState.Ready))
             return;
-        _log.LogInformation("switch {Dpid} ready: {Ports} ports, {Messages} cold-start messages confirmed",
-            DatapathIdText, _ports.Count, batch.Count);
+        _log.SwitchReady(DatapathIdText, _ports.Count, batch.Count);
         _ready.TrySetResult(true);
         _registry.OnReady(this);
     }
@@ -514,8 +510,7 @@ public sealed class SwitchSession : ISwitchView
             else
                 _ports[desc.PortNo] = desc;
         }
-        _log.LogInformation("switch {Dpid} port {Port} ({Name}) {Reason}: config {Config}, state {PortState}",
-            DatapathIdText, desc.PortNo, desc.Name, status.Reason, desc.Config, desc.State);
+        _log.PortChanged(DatapathIdText, desc.PortNo, desc.Name, status.Reason, desc.Config, desc.State);
         if (state == SessionState.Ready)
             _apps!.PortStatus(status, now, _output);
         _registry.OnPortStatus(this, status);
@@ -528,8 +523,8 @@ public sealed class SwitchSession : ISwitchView
             throw new ProtocolViolationException($"switch rejected the handshake: {ErrorText.Describe(error)}");
         if (error.KnownErrorType == ErrorType.HelloFailed)
             throw new ProtocolViolationException($"switch reported HELLO_FAILED: {ErrorText.Describe(error)}");
-        if (!_xids.TryFail(error))
-            _log.LogWarning("switch {Dpid}: ERROR for unconfirmed message xid {Xid}: {Error}", DatapathIdText, error.Xid, ErrorText.Describe(error));
+        if (!_xids.TryFail(error) && _log.IsEnabled(LogLevel.Warning))
+            _log.UnconfirmedError(DatapathIdText, error.Xid, ErrorText.Describe(error));
     }
 
     /// <summary>
@@ -637,7 +632,7 @@ public sealed class SwitchSession : ISwitchView
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or OpenFlowFormatException)
         {
             // Our own bug (an app built an invalid message): drop it, fail whoever waits for it, keep the switch.
-            _log.LogError("switch {Dpid}: cannot encode {Type} xid {Xid}: {Problem}", DatapathIdText, message.Type, outgoing.Xid, ex.Message);
+            _log.CannotEncode(DatapathIdText, message.Type, outgoing.Xid, ex.Message);
             _xids.FailLocally(outgoing.Xid, ex);
             return;
         }

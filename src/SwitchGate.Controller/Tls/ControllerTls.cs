@@ -168,14 +168,14 @@ public sealed class ControllerTls
             {
                 var loaded = Load(_options);
                 _current = loaded;
-                _log.LogInformation("TLS credentials reloaded: controller certificate '{Subject}' (expires {Expiry:u}), {Roots} switch CA certificate(s), {Bindings}",
-                    loaded.Certificate.Subject, loaded.Certificate.NotAfter.ToUniversalTime(), loaded.SwitchRoots.Count,
-                    loaded.Bindings is null ? "datapath ids not bound" : $"{loaded.Bindings.Count} datapath id(s) bound to switch keys");
+                if (_log.IsEnabled(LogLevel.Information))
+                    _log.TlsReloaded(loaded.Certificate.Subject, loaded.Certificate.NotAfter.ToUniversalTime(), loaded.SwitchRoots.Count,
+                        loaded.Bindings is null ? "datapath ids not bound" : $"{loaded.Bindings.Count} datapath id(s) bound to switch keys");
                 return true;
             }
             catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException or InvalidDataException)
             {
-                _log.LogError("TLS credentials not reloaded, the previous ones stay in use: {Reason}", e.Message);
+                _log.TlsReloadFailed(e.Message);
                 _current = _current with { Stamp = stamp };
                 return false;
             }
