@@ -94,7 +94,7 @@ public sealed class GateService : IDisposable, IAsyncDisposable
             _fingerprint = _store.Fingerprint();
             var snapshot = _store.Load();
             foreach (var problem in snapshot.Rejected)
-                _log.LogError("enrolment refused: {Problem}", problem);
+                _log.EnrolmentRefused(problem);
             var output = new GateOutput();
             EnrolmentChanges changes;
             long turn;
@@ -104,8 +104,7 @@ public sealed class GateService : IDisposable, IAsyncDisposable
                 turn = ++_issued;
             }
             if (!changes.IsEmpty)
-                _log.LogInformation("enrolments: {Count} nodes ({Added} added, {Changed} changed, {Removed} removed)",
-                    snapshot.Records.Count, changes.Added.Count, changes.Changed.Count, changes.Removed.Count);
+                _log.EnrolmentsChanged(snapshot.Records.Count, changes.Added.Count, changes.Changed.Count, changes.Removed.Count);
             Perform(output, 0, null, turn);
             return changes;
         }
@@ -222,8 +221,7 @@ public sealed class GateService : IDisposable, IAsyncDisposable
         catch (Exception e)
         {
             // Not durable: what the entries describe is withheld (no VERDICT, no batch); the agents retry.
-            _log.LogError("audit store write failed, {Count} messages and {Batches} batches withheld: {Problem}",
-                output.Messages.Count, output.Batches.Count, e.Message);
+            _log.AuditWriteFailed(output.Messages.Count, output.Batches.Count, e.Message);
             return;
         }
         try
@@ -232,7 +230,7 @@ public sealed class GateService : IDisposable, IAsyncDisposable
         }
         catch (Exception e)
         {
-            _log.LogError(e, "gate output dispatch failed");
+            _log.DispatchFailed(e);
         }
     }
 
@@ -241,15 +239,14 @@ public sealed class GateService : IDisposable, IAsyncDisposable
         foreach (var entry in output.Audit)
         {
             if (entry.Event == "verdict" && _log.IsEnabled(LogLevel.Information))
-                _log.LogInformation("{Verdict} {Node} session {Session:X16}: {Reason}{Cause} ({Detail})", entry.Verdict, entry.Node,
-                    entry.Session, entry.Reason, entry.Cause is { } c ? $" cause {c}" : "", entry.Detail);
+                _log.Verdict(entry.Verdict, entry.Node, entry.Session, entry.Reason, entry.Cause is { } c ? $" cause {c}" : "", entry.Detail);
             GateMetrics.Record(entry, frameTimestamp);
             Audited?.Invoke(entry);
         }
         // Dropped frames are logged at Debug only: a flood must not become a flood of log lines (they are counted).
         if (output.Dropped.Count > 0 && _log.IsEnabled(LogLevel.Debug))
             foreach (var d in output.Dropped)
-                _log.LogDebug("dropped attestation frame from 0x{Dpid:x16} port {Port}: {Reason} ({Detail})", d.DatapathId, d.Port, d.Reason, d.Detail);
+                _log.FrameDropped(d.DatapathId, d.Port, d.Reason, d.Detail);
         foreach (var (target, message) in output.Messages)
         {
             if (sameSwitch is not null && target == dpid)
@@ -274,7 +271,7 @@ public sealed class GateService : IDisposable, IAsyncDisposable
         }
         catch (Exception e)
         {
-            _log.LogError(e, "gate batch {Ticket} for switch 0x{Dpid:x16} failed unexpectedly", batch.Ticket, batch.DatapathId);
+            _log.BatchFailed(e, batch.Ticket, batch.DatapathId);
         }
         finally
         {

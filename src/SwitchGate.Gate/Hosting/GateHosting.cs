@@ -36,8 +36,8 @@ public sealed class GateBackgroundService(GateService gate, ILogger<GateBackgrou
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var options = gate.Options;
-        log.LogInformation("attestation gate on: {Nodes} nodes enrolled from {Directory}, audit log {Audit}, lease {Lease}s",
-            gate.Status().Nodes.Count, gate.Enrolments.Directory, gate.AuditLog.Path, options.LeaseSeconds);
+        if (log.IsEnabled(LogLevel.Information))
+            log.GateOn(gate.Status().Nodes.Count, gate.Enrolments.Directory, gate.AuditLog.Path, options.LeaseSeconds);
         var lastPoll = DateTime.UtcNow;
         using var timer = new PeriodicTimer(options.LeaseCheckInterval);
         try
@@ -54,7 +54,7 @@ public sealed class GateBackgroundService(GateService gate, ILogger<GateBackgrou
                     }
                     catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                     {
-                        log.LogError("enrolment reload failed, keeping the current enrolments: {Problem}", e.Message);
+                        log.ReloadFailed(e.Message);
                     }
                 }
             }

@@ -56,6 +56,8 @@ public sealed class GatePolicy : IDisposable
     /// admission (revoked EnrolmentRemoved / EnrolmentChanged) and their old static flows; changed nodes get
     /// the new ones. Records must already be valid and free of conflicts (see <c>EnrolmentStore</c>).
     /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000:Dispose objects before losing scope",
+        Justification = "the enrolment's keys belong to its NodeState in _nodes; Forget and Dispose release them")]
     public EnrolmentChanges SetEnrolments(IReadOnlyCollection<EnrolmentRecord> records, IReadOnlyList<string> rejected,
         DateTimeOffset now, GateOutput output)
     {
@@ -87,7 +89,10 @@ public sealed class GatePolicy : IDisposable
         {
             if (_nodes.ContainsKey(record.Node))
                 continue;
-            var state = new NodeState(NodeEnrolment.From(record), ++_nextNodeNumber, BootServerAddress(record.DatapathId, record.Port));
+            // The address first: nothing may throw between creating the enrolment's keys and handing them to their owner.
+            var address = BootServerAddress(record.DatapathId, record.Port);
+            var enrolment = NodeEnrolment.From(record);
+            var state = new NodeState(enrolment, ++_nextNodeNumber, address);
             _nodes[record.Node] = state;
             _byPort[(record.DatapathId, record.Port)] = state;
             For(record.DatapathId).AddRange(StaticFlows(state));
@@ -116,10 +121,10 @@ public sealed class GatePolicy : IDisposable
         _nodes.Remove(state.E.Node);
         _byPort.Remove((state.E.DatapathId, state.E.Port));
         state.Forgotten = true;
-        state.E.Dispose();
+        state.Dispose();
     }
 
-    private IEnumerable<OfpMessage> StaticFlows(NodeState s) =>
+    private static IEnumerable<OfpMessage> StaticFlows(NodeState s) =>
         GateFlows.NodeStatic(s.Number, s.E.Port, s.E.CleanMac, s.E.DirtyMac, s.Address);
 
     /// <summary>The address the configuration gives the boot-server port of a node, if any (its ARP is then protected).</summary>
@@ -411,7 +416,7 @@ public sealed class GatePolicy : IDisposable
     /// </summary>
     /// <paramref name="authenticated"/>: the quote is signed by the enrolled AK over the outstanding nonce and its
     /// values are the signed ones, so a failure after that point was not made up on the link.
-    private ReasonCode? CheckEvidence(NodeState state, Evidence evidence, DateTimeOffset now, out string detail, out TpmsClockInfo? clock,
+    private static ReasonCode? CheckEvidence(NodeState state, Evidence evidence, DateTimeOffset now, out string detail, out TpmsClockInfo? clock,
         out bool authenticated)
     {
         clock = null;
@@ -667,16 +672,19 @@ public sealed class GatePolicy : IDisposable
     public void Dispose()
     {
         foreach (var n in _nodes.Values)
-            n.E.Dispose();
+            n.Dispose();
         _nodes.Clear();
         _byPort.Clear();
     }
 
     // ---------------------------------------------------------------- state
 
-    private sealed class NodeState(NodeEnrolment enrolment, uint number, IPAddress? address)
+    /// <summary>A node's gate state; it owns the enrolment's keys (disposed when the node is forgotten).</summary>
+    private sealed class NodeState(NodeEnrolment enrolment, uint number, IPAddress? address) : IDisposable
     {
         private readonly Queue<(ulong Session, byte[] Nonce)> _consumed = new();
+
+        public void Dispose() => E.Dispose();
 
         public NodeEnrolment E { get; } = enrolment;
         public uint Number { get; } = number;
