@@ -161,7 +161,7 @@ internal sealed class SwitchEventRecorder(SwitchRegistry registry, EventHub hub,
         }
         catch (Exception e)
         {
-            log.LogWarning("switch event not recorded: {Problem}", e.Message);
+            log.SwitchEventNotRecorded(e.Message);
         }
     }
 }

@@ -113,7 +113,8 @@ public sealed class ApiServer(
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Address = new Uri(address);
         // Contract with scripts and tests, like the OpenFlow listener's line.
-        log.LogInformation("api listening on {Address}", Address.ToString().TrimEnd('/'));
+        if (log.IsEnabled(LogLevel.Information))
+            log.ApiListening(Address.ToString().TrimEnd('/'));
     }
 
     private void Map(WebApplication app)
@@ -241,7 +242,7 @@ public sealed class ApiServer(
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
-        var writeLock = new SemaphoreSlim(1, 1);
+        using var writeLock = new SemaphoreSlim(1, 1);
         using var streamCancel = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
         var cancel = streamCancel.Token;
         async Task WriteAsync(string text)

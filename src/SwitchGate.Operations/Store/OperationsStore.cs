@@ -151,7 +151,7 @@ public sealed class OperationsStore : IAuditSink, IAsyncDisposable
             Execute(connection, "PRAGMA busy_timeout=5000");
             if (version < SchemaVersion)
             {
-                log?.LogInformation("store {Path}: migrating schema {From} -> {To}", full, version, SchemaVersion);
+                log?.StoreMigrating(full, version, SchemaVersion);
                 Migrate(connection, version);
             }
             return new OperationsStore(full, connection, groupWindow, log);
@@ -234,7 +234,7 @@ public sealed class OperationsStore : IAuditSink, IAsyncDisposable
             }
             catch (Exception e)
             {
-                _log?.LogError("store commit of {Count} records failed: {Problem}", batch.Count, e.Message);
+                _log?.StoreCommitFailed(batch.Count, e.Message);
                 foreach (var p in batch)
                     p.Done.TrySetException(new StoreException($"store commit failed: {e.Message}", e));
                 continue;
@@ -249,7 +249,7 @@ public sealed class OperationsStore : IAuditSink, IAsyncDisposable
             }
             catch (Exception e)
             {
-                _log?.LogError(e, "store subscriber failed");
+                _log?.StoreSubscriberFailed(e);
             }
             foreach (var p in batch)
                 p.Done.TrySetResult();
