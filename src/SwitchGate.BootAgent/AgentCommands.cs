@@ -299,8 +299,10 @@ public static class AgentCommands
             }
 
             var admission = state.LoadAdmission();
-            log.LogInformation(admission is null || admission.LeaseEnd <= DateTimeOffset.UtcNow
-                ? "admission=none" : $"admission session={AgentCore.Hex(admission.Session)} lease-end={admission.LeaseEnd:O}");
+            if (admission is null || admission.LeaseEnd <= DateTimeOffset.UtcNow)
+                log.LogInformation("admission=none");
+            else
+                log.LogInformation("admission session={Session} lease-end={LeaseEnd:O}", AgentCore.Hex(admission.Session), admission.LeaseEnd);
             log.LogInformation("service={Service}", File.Exists(state.SocketPath) && ControlSocket.IsServing(state.SocketPath) ? "running" : "stopped");
             return ExitCodes.Ok;
         }));

@@ -23,6 +23,8 @@ public sealed record NodeIdentity(string Node, MacAddress CleanMac, MacAddress D
 /// </summary>
 public sealed class StateDirectory(string path)
 {
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
     public string Path { get; } = path;
 
     public string SocketPath => File("agent.sock");
@@ -77,7 +79,7 @@ public sealed class StateDirectory(string path)
             ["clean_mac"] = id.CleanMac.ToString(),
             ["dirty_mac"] = id.DirtyMac.ToString(),
         };
-        WriteAtomic("node.json", JsonSerializer.SerializeToUtf8Bytes(json, new JsonSerializerOptions { WriteIndented = true }));
+        WriteAtomic("node.json", JsonSerializer.SerializeToUtf8Bytes(json, Indented));
     }
 
     public NodeIdentity LoadIdentity()
@@ -118,7 +120,7 @@ public sealed class StateDirectory(string path)
             ["since"] = admission.Since.ToString("O"),
             ["lease_seconds"] = admission.Lease.TotalSeconds,
         };
-        WriteAtomic("admission.json", JsonSerializer.SerializeToUtf8Bytes(json, new JsonSerializerOptions { WriteIndented = true }));
+        WriteAtomic("admission.json", JsonSerializer.SerializeToUtf8Bytes(json, Indented));
     }
 
     /// <summary>The admission the last run recorded, or null (none, or damaged: then the agent starts over with HELLO(0)).</summary>

@@ -74,7 +74,7 @@ public sealed class AgentRunner(
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            logger.LogInformation("stopped state={State}", core.State);
+            logger.Stopped(core.State);
             return Finish(ExitCodes.Ok);
         }
     }
@@ -99,7 +99,7 @@ public sealed class AgentRunner(
         if (departs is not null && departs.TryRead(out var request))
         {
             _waiting.Add(request);
-            logger.LogInformation("depart-requested force={Force}", request.Force);
+            logger.DepartRequested(request.Force);
             return core.RequestDepart(Now, request.Force);
         }
 
@@ -139,7 +139,7 @@ public sealed class AgentRunner(
         catch (AttestationFormatException e)
         {
             // docs/protocol.md §10: the agent ignores malformed input.
-            logger.LogDebug("ignored malformed frame: {Reason}", e.Message);
+            logger.MalformedFrame(e.Message);
             return [];
         }
 
@@ -148,8 +148,7 @@ public sealed class AgentRunner(
         var ownEcho = frame.Source == identity.CleanMac && frame.Destination == AttestationFrame.ControllerDestination;
         if (core.Ignored != before && !ownEcho)
         {
-            logger.LogInformation("ignored {Type} session={Session} from={Source} to={Destination} state={State}",
-                frame.Message.Type, AgentCore.Hex(frame.Message.SessionId), frame.Source, frame.Destination, core.State);
+            logger.IgnoredFrame(frame.Message.Type, frame.Message.SessionId, frame.Source, frame.Destination, core.State);
         }
 
         return actions;
@@ -168,10 +167,10 @@ public sealed class AgentRunner(
                 }
 
                 link.Send(AttestationFrame.Build(AttestationFrame.ControllerDestination, identity.CleanMac, send.Message));
-                logger.LogDebug("sent {Type} session={Session}", send.Message.Type, AgentCore.Hex(send.Message.SessionId));
+                logger.Sent(send.Message.Type, send.Message.SessionId);
                 return [];
             case Report report:
-                logger.Log(report.Warning ? LogLevel.Warning : LogLevel.Information, "{Line}", report.Line);
+                logger.Report(report.Warning ? LogLevel.Warning : LogLevel.Information, report.Line);
                 return [];
             case AdmissionChanged changed:
                 state.SaveAdmission(changed.Admission);
@@ -200,9 +199,7 @@ public sealed class AgentRunner(
 
         var total = Stopwatch.GetElapsedTime(_helloAt, _frameAt).TotalMilliseconds;
         var tpm = TimeSpan.FromTicks(_tpmTicks * TimeSpan.TicksPerSecond / Stopwatch.Frequency).TotalMilliseconds;
-        logger.LogInformation("exchange session={Session} kind={Kind} total_ms={Total} tpm_ms={Tpm}", AgentCore.Hex(admission.Session),
-            _helloRenews ? "renew" : "admit", total.ToString("F3", System.Globalization.CultureInfo.InvariantCulture),
-            tpm.ToString("F3", System.Globalization.CultureInfo.InvariantCulture));
+        logger.Exchange(admission.Session, _helloRenews ? "renew" : "admit", total, tpm);
         _helloAt = 0;
     }
 
@@ -256,17 +253,16 @@ public sealed class AgentRunner(
         }
         catch (Exception e) when (e is TpmException or TpmTransportException)
         {
-            logger.LogError("taint-failed reason=\"{Reason}\" nic=clean", e.Message);
+            logger.TaintFailed(e.Message);
             throw new AgentAbortException(ExitCodes.Failure);
         }
 
-        logger.LogInformation("tainted pcr={Pcr} event=\"{Event}\"", MeasuredLaunch.DirtyMarkPcr, MeasuredLaunch.DirtyMarkEvent);
+        logger.Tainted(MeasuredLaunch.DirtyMarkPcr, MeasuredLaunch.DirtyMarkEvent);
         link.Dispose();
         _linkClosed = true;
         await NicAddress.SetAsync(link.InterfaceName, identity.DirtyMac, ct).ConfigureAwait(false);
         state.SaveAdmission(null);
-        logger.LogInformation("dirty mac={Mac} confirmed={Confirmed} why=\"{Why}\"",
-            identity.DirtyMac.ToString(), leave.RevocationConfirmed ? "true" : "false", leave.Why);
+        logger.Dirty(identity.DirtyMac, leave.RevocationConfirmed ? "true" : "false", leave.Why);
     }
 }
 

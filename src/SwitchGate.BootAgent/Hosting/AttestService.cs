@@ -32,12 +32,12 @@ public sealed class AttestService(
         }
         catch (Tpm.AgentConfigurationException e)
         {
-            logger.LogError("error: {Message}", e.Message);
+            logger.ConfigurationError(e.Message);
             result.ExitCode = Core.ExitCodes.Usage;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            logger.LogError("failed reason=\"{Reason}\"", e.Message);
+            logger.Failed(e.Message);
             result.ExitCode = Core.ExitCodes.Failure;
         }
         finally

@@ -79,7 +79,7 @@ public sealed class ControlSocket : IDisposable
             }
             catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ChannelClosedException)
             {
-                logger.LogDebug("control connection ended: {Reason}", e.Message);
+                logger.ControlConnectionEnded(e.Message);
             }
         }
     }

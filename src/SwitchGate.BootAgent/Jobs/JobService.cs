@@ -135,14 +135,15 @@ public sealed class JobService(JobStore store, NodeControl node, IGuestHyperviso
     private async Task StartupAsync(CancellationToken ct)
     {
         foreach (var bad in store.LoadAll().Where(j => j.Record is null))
-            log.LogWarning("job id={Id} refused=\"{Error}\"", bad.Id, bad.Error);
+            log.JobRefused(bad.Id, bad.Error);
         var active = JobQueue.Active(Usable(), Now, options.DeliveryWindow);
         var dirty = await node.IsDirtyAsync(ct).ConfigureAwait(false);
         var dirtyStates = active?.State is JobState.Departing or JobState.Booting or JobState.Saving or JobState.Rebooting;
-        log.LogInformation("jobs-start mode={Mode} active={Active} state={State}", dirty ? "dirty" : "clean", active?.Id ?? "none", active?.State.ToString() ?? "-");
+        if (log.IsEnabled(LogLevel.Information))
+            log.JobsStart(dirty ? "dirty" : "clean", active?.Id ?? "none", active?.State.ToString() ?? "-");
         if (dirty && !dirtyStates)
         {
-            log.LogWarning("node is dirty without a job in the dirty phase: rebooting");
+            log.DirtyWithoutJob();
             await node.RebootAsync(ct).ConfigureAwait(false);
         }
         await StopStaleGuestsAsync(ct).ConfigureAwait(false);
@@ -158,9 +159,9 @@ public sealed class JobService(JobStore store, NodeControl node, IGuestHyperviso
                 break;
             var started = Stopwatch.GetTimestamp();
             var outcome = await ExecuteAsync(record, step, ct).ConfigureAwait(false);
-            log.LogInformation("job id={Id} step={Step} took_ms={Ms} outcome={Outcome}", record.Id, step.GetType().Name,
-                Stopwatch.GetElapsedTime(started).TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture),
-                outcome is StepFailed f ? $"failed \"{f.Reason}\"" : "ok");
+            if (log.IsEnabled(LogLevel.Information))
+                log.JobStep(record.Id, step.GetType().Name, Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+                    outcome is StepFailed f ? $"failed \"{f.Reason}\"" : "ok");
             (record, step) = JobPipeline.OnOutcome(record, outcome, Now);
         }
         if (record.State == JobState.Failed)
@@ -218,13 +219,14 @@ public sealed class JobService(JobStore store, NodeControl node, IGuestHyperviso
             job.Initrd is null ? null : store.FirstPath(record.Id, FirstImageFile.Initrd), disk, job.KernelCommandLine, job.MemoryMiB);
         _guest = await hypervisor.BootAsync(launch, work, ct).ConfigureAwait(false);
         await File.WriteAllTextAsync(PidFile(record.Id), _guest.ProcessId.ToString(CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
-        log.LogInformation("job id={Id} guest pid={Pid} accelerator={Accel} memory_mib={Mem}", record.Id, _guest.ProcessId, _guest.Accelerator, job.MemoryMiB);
+        log.JobGuest(record.Id, _guest.ProcessId, _guest.Accelerator, job.MemoryMiB);
         var left = step.Deadline - Now;
         try
         {
             var line = await _guest.WaitForSerialAsync(job.BootedMarker, left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1), ct).ConfigureAwait(false);
             _bootedLine = line.Trim();
-            log.LogInformation("job id={Id} booted line=\"{Line}\"", record.Id, Printable(_bootedLine, 120));
+            if (log.IsEnabled(LogLevel.Information))
+                log.JobBooted(record.Id, Printable(_bootedLine, 120));
             return StepOutcome.Ok;
         }
         catch (TimeoutException)
@@ -261,7 +263,7 @@ public sealed class JobService(JobStore store, NodeControl node, IGuestHyperviso
         var manifest = new SecondImage(record.Id, JobStore.DigestOf(statePath), disk, job.Kernel.Sha256, job.Initrd?.Sha256,
             job.KernelCommandLine, job.MemoryMiB, Printable(_bootedLine, JobLimits.BootedLineBytes), accelerator, Now, lastLine);
         DurableFile.WriteAllBytes(store.SecondPath(record.Id, SecondImageFile.Manifest), JobCodec.Write(manifest));
-        log.LogInformation("job id={Id} saved state_bytes={Size}", record.Id, manifest.State.Size);
+        log.JobSaved(record.Id, manifest.State.Size);
         return StepOutcome.Ok;
     }
 
@@ -341,7 +343,7 @@ public sealed class JobService(JobStore store, NodeControl node, IGuestHyperviso
             if (int.TryParse(await File.ReadAllTextAsync(pidFile, ct).ConfigureAwait(false), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
                 && (_guest is null || _guest.ProcessId != pid) && IsGuestOf(pid, store.GuestDirectory(job.Id)))
             {
-                log.LogWarning("job id={Id} stopping stale guest pid={Pid}", job.Id, pid);
+                log.StaleGuest(job.Id, pid);
                 using var process = Process.GetProcessById(pid);
                 process.Kill();
                 await process.WaitForExitAsync(ct).ConfigureAwait(false);
@@ -377,7 +379,7 @@ public sealed class JobService(JobStore store, NodeControl node, IGuestHyperviso
             if (open >= JobLimits.OpenJobsPerSubmitter)
                 throw new JobRequestException(429, $"{open} jobs of {Caller(caller)} are not finished yet (limit {JobLimits.OpenJobsPerSubmitter})");
             var record = store.Create(Caller(caller), Now);
-            log.LogInformation("job id={Id} state=Receiving submitter={Submitter}", record.Id, record.Submitter);
+            log.JobReceiving(record.Id, record.Submitter);
             return record;
         }
         finally
@@ -495,8 +497,7 @@ public sealed class JobService(JobStore store, NodeControl node, IGuestHyperviso
             var queued = record.Enter(JobState.Queued, Now) with { Deadline = job.Deadline };
             store.Save(queued);
             Changed();
-            log.LogInformation("job id={Id} state=Queued kernel={Kernel} memory_mib={Mem} deadline_s={Deadline}", id, job.Kernel.Sha256[..12], job.MemoryMiB,
-                job.Deadline.TotalSeconds);
+            log.JobQueued(id, job.Kernel.Sha256[..12], job.MemoryMiB, job.Deadline.TotalSeconds);
             _wake.Release();
             return queued;
         }
@@ -528,7 +529,7 @@ public sealed class JobService(JobStore store, NodeControl node, IGuestHyperviso
             store.Save(delivered);
             Changed();
             store.DeleteImages(id);
-            log.LogInformation("job id={Id} state=Delivered", id);
+            log.JobDelivered(id);
             _wake.Release();
             return delivered;
         }
@@ -567,7 +568,7 @@ public sealed class JobService(JobStore store, NodeControl node, IGuestHyperviso
         {
             _records.Release();
         }
-        log.LogInformation("job id={Id} state={State}{Failure}", record.Id, record.State,
+        log.JobTransition(record.Id, record.State,
             record.Failure is { } f ? $" failure=\"{f}\"" : record.LastError is { } e ? $" last_error=\"{e}\"" : "");
     }
 

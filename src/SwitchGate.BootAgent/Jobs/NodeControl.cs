@@ -40,6 +40,8 @@ public sealed class NodeControl(TpmEndpoint tpm, StateDirectory state, NodeIdent
     /// Starts attesting on the clean MAC (if not already): with <paramref name="restore"/> an admission recorded by
     /// an earlier run is renewed (which is itself a fresh quote), otherwise from HELLO(0).
     /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000:Dispose objects before losing scope",
+        Justification = "the capture link belongs to the run task (using in its body); the catch closes it if the task never starts")]
     public void StartAttesting(bool restore)
     {
         lock (_lock)
@@ -53,18 +55,27 @@ public sealed class NodeControl(TpmEndpoint tpm, StateDirectory state, NodeIdent
             _admitted = NewSignal();
             IsAdmitted = false;
             var link = PcapLink.Open(iface);
-            var runner = new AgentRunner(core, link, tpm, state, identity, log, onAdmissionChanged: OnAdmission);
-            var departs = _departs.Reader;
-            var stop = _stop.Token;
-            _run = Task.Run(async () =>
+            try
             {
-                using (link)
+                var runner = new AgentRunner(core, link, tpm, state, identity, log, onAdmissionChanged: OnAdmission);
+                var departs = _departs.Reader;
+                var stop = _stop.Token;
+                _run = Task.Run(async () =>
                 {
-                    var code = await runner.RunAsync(core.Start(DateTimeOffset.UtcNow), departs, stop).ConfigureAwait(false);
-                    OnAdmission(null);
-                    return code;
-                }
-            }, CancellationToken.None);
+                    using (link)
+                    {
+                        var code = await runner.RunAsync(core.Start(DateTimeOffset.UtcNow), departs, stop).ConfigureAwait(false);
+                        OnAdmission(null);
+                        return code;
+                    }
+                }, CancellationToken.None);
+            }
+            catch
+            {
+                // The run task owns the link once it exists; before that, nothing else would close the capture handle.
+                link.Dispose();
+                throw;
+            }
         }
     }
 
@@ -125,7 +136,7 @@ public sealed class NodeControl(TpmEndpoint tpm, StateDirectory state, NodeIdent
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                log.LogWarning("attestation run ended: {Reason}", e.Message);
+                log.AttestationRunEnded(e.Message);
             }
         }
         lock (_lock)

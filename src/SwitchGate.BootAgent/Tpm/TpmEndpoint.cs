@@ -41,8 +41,12 @@ public sealed record TpmEndpoint(string? Host, int Port, string? DevicePath)
         throw new AgentConfigurationException($"--tpm '{spec}' must be tcp:HOST:PORT (swtpm, control channel on PORT+1) or device:PATH");
     }
 
-    public async Task<Tpm2> ConnectAsync(CancellationToken ct = default) =>
-        IsSwtpm ? await Tpm2.ConnectSwtpmAsync(Host!, Port, ct).ConfigureAwait(false) : new Tpm2(new LinuxDeviceTransport(DevicePath!));
+    public async Task<Tpm2> ConnectAsync(CancellationToken ct = default)
+    {
+        if (IsSwtpm)
+            return await Tpm2.ConnectSwtpmAsync(Host!, Port, ct).ConfigureAwait(false);
+        return new Tpm2(new LinuxDeviceTransport(DevicePath!));
+    }
 
     /// <summary>
     /// The test rack's emulated reboot of the TPM: an orderly Shutdown(CLEAR) first (an unorderly power cycle
