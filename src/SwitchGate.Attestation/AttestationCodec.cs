@@ -390,15 +390,15 @@ public static class AttestationCodec
     /// <summary>Where each registered TLV's value lies, relative to the end of the header.</summary>
     private sealed class TlvTable
     {
-        private readonly (int Offset, int Length)?[] entries = new (int, int)?[(int)TlvType.Cause + 1];
+        private readonly (int Offset, int Length)?[] _entries = new (int, int)?[(int)TlvType.Cause + 1];
 
-        public bool Has(TlvType type) => entries[(int)type].HasValue;
+        public bool Has(TlvType type) => _entries[(int)type].HasValue;
 
-        public void Set(TlvType type, int offset, int length) => entries[(int)type] = (offset, length);
+        public void Set(TlvType type, int offset, int length) => _entries[(int)type] = (offset, length);
 
         public ReadOnlySpan<byte> Value(ReadOnlySpan<byte> body, TlvType type)
         {
-            var (offset, length) = entries[(int)type]!.Value;
+            var (offset, length) = _entries[(int)type]!.Value;
             return body.Slice(offset, length);
         }
     }

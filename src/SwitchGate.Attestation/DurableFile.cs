@@ -68,7 +68,8 @@ public static class DurableFile
         }
         finally
         {
-            Native.close(fd);
+            // A read-only descriptor: fsync above already reported whether the entry is durable, close has nothing to add.
+            _ = Native.close(fd);
         }
     }
 

@@ -16,6 +16,9 @@ namespace SwitchGate.Cli;
 /// </summary>
 internal static class ApiCommands
 {
+    private static readonly string[] NodeFields =
+        ["node", "datapath_id", "port", "clean_mac", "dirty_mac", "pcr_selection", "state", "session", "lease_left_seconds", "pending_session"];
+
     /// <summary>Exit codes of the API commands.</summary>
     internal static class Exit
     {
@@ -69,7 +72,7 @@ internal static class ApiCommands
         {
             var node = await client.GetAsync($"/api/v1/nodes/{Uri.EscapeDataString(parse.GetValue(nodeName)!)}", cancel);
             var text = new StringBuilder();
-            foreach (var key in new[] { "node", "datapath_id", "port", "clean_mac", "dirty_mac", "pcr_selection", "state", "session", "lease_left_seconds", "pending_session" })
+            foreach (var key in NodeFields)
                 if (node[key] is { } value)
                     text.Append(CultureInfo.InvariantCulture, $"{key,-20}{value}\n");
             if (node["golden_sets"] is JsonArray sets)

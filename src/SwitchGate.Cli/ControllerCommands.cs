@@ -96,6 +96,8 @@ internal static class ControllerCommands
         return run;
     }
 
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000:Dispose objects before losing scope",
+        Justification = "the store belongs to the host once registered (StoreLifetime closes it on stop); every early return before that closes it")]
     private static async Task<int> RunAsync(ControllerSettings settings, CancellationToken cancel)
     {
         var options = settings.Controller;
@@ -153,6 +155,8 @@ internal static class ControllerCommands
             }
             catch (ArgumentException ex)
             {
+                if (store is not null)
+                    await store.DisposeAsync();
                 return Fail(ex.Message);
             }
         }

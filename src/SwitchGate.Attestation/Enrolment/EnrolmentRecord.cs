@@ -247,7 +247,7 @@ public sealed record EnrolmentRecord
     public static PcrBankSelection ParseSelection(string s)
     {
         var colon = s.IndexOf(':');
-        if (colon <= 0 || s.IndexOf('+') >= 0)
+        if (colon <= 0 || s.Contains('+', StringComparison.Ordinal))
             throw new EnrolmentFormatException($"pcr_selection '{s}' must be one bank like sha256:0,4,8");
         var pcrs = new List<int>();
         foreach (var part in s[(colon + 1)..].Split(','))

@@ -156,7 +156,9 @@ public static class JobCodec
     {
         foreach (var v in Enum.GetValues<T>())
         {
-            if (v.ToString().ToLowerInvariant() == name)
+            // Exactly the lower-case spelling: a strict codec refuses "Kernel" (no case-insensitive match).
+            var spelling = v.ToString().ToLowerInvariant();
+            if (spelling == name)
             {
                 value = v;
                 return true;

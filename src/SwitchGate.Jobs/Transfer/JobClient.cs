@@ -125,7 +125,8 @@ public sealed class JobClient : IDisposable
         // a loaded machine's pace), so a lost answer does not hold the host for RequestTimeout.
         var bytes = job.Kernel.Size + (job.Initrd?.Size ?? 0) + (job.Disk?.Size ?? 0);
         TimeSpan? timeout = wait is { } held ? held + JobWatch.AnswerGrace + TimeSpan.FromSeconds(bytes / (20.0 * 1048576)) : null;
-        return OfJob(id, ParseRecord(await SendAsync(HttpMethod.Post, path, new ByteArrayContent(JobCodec.Write(job)), ct, timeout: timeout).ConfigureAwait(false)));
+        using var content = new ByteArrayContent(JobCodec.Write(job));
+        return OfJob(id, ParseRecord(await SendAsync(HttpMethod.Post, path, content, ct, timeout: timeout).ConfigureAwait(false)));
     }
 
     public async Task<JobRecord> ConfirmDeliveryAsync(string id, CancellationToken ct) =>

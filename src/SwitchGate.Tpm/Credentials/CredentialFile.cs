@@ -10,12 +10,14 @@ namespace SwitchGate.Tpm.Credentials;
 /// </summary>
 public static class CredentialFile
 {
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
     public static byte[] ToJson(string node, CredentialChallenge challenge) => JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string>
     {
         ["node"] = node,
         ["credential_blob"] = Convert.ToBase64String(challenge.CredentialBlob),
         ["encrypted_secret"] = Convert.ToBase64String(challenge.Secret),
-    }, new JsonSerializerOptions { WriteIndented = true });
+    }, Indented);
 
     /// <summary>Parses the file; any defect is a <see cref="TpmFormatException"/> naming it.</summary>
     public static (string Node, CredentialChallenge Challenge) FromJson(ReadOnlySpan<byte> json)

@@ -31,6 +31,7 @@ public static class TpmHash
         _ => throw new TpmFormatException($"hash algorithm {alg} is not supported in software"),
     };
 
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA5350:Do Not Use Weak Cryptographic Algorithms", Justification = "TPM_ALG_SHA1 is a TPM 2.0 bank and session algorithm; the TPM's own digests must be reproduced, not chosen")]
     public static byte[] Compute(TpmAlgId alg, ReadOnlySpan<byte> data) => alg switch
     {
         TpmAlgId.Sha1 => SHA1.HashData(data),
@@ -40,6 +41,7 @@ public static class TpmHash
         _ => throw new TpmFormatException($"hash algorithm {alg} is not supported in software"),
     };
 
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA5350:Do Not Use Weak Cryptographic Algorithms", Justification = "TPM_ALG_SHA1 is a TPM 2.0 bank and session algorithm; the TPM's own digests must be reproduced, not chosen")]
     public static byte[] Hmac(TpmAlgId alg, ReadOnlySpan<byte> key, ReadOnlySpan<byte> data) => alg switch
     {
         TpmAlgId.Sha1 => HMACSHA1.HashData(key, data),

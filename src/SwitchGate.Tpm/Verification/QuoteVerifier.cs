@@ -195,6 +195,7 @@ public sealed class QuoteVerifier : IDisposable
         return b.AsSpan(i);
     }
 
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA5350:Do Not Use Weak Cryptographic Algorithms", Justification = "TPM_ALG_SHA1 is a TPM 2.0 bank and session algorithm; the TPM's own digests must be reproduced, not chosen")]
     private static void HashInto(TpmAlgId alg, ReadOnlySpan<byte> data, Span<byte> destination)
     {
         switch (alg)
