@@ -145,7 +145,7 @@ internal sealed class AttestSwitch
         var port = packetOut.Actions.OfType<ActionOutput>().Select(a => (uint?)a.Port).FirstOrDefault();
         if (port is not { } p || !_byPort.TryGetValue(p, out var node))
         {
-            _stats.Count(ref _stats.Misdirected);
+            Stats.Count(ref _stats.Misdirected);
             return;
         }
         AttestationFrameContent content;
@@ -155,12 +155,12 @@ internal sealed class AttestSwitch
         }
         catch (AttestationFormatException)
         {
-            _stats.Count(ref _stats.Malformed);
+            Stats.Count(ref _stats.Malformed);
             return;
         }
         if (!content.Destination.Equals(node.CleanMac))
         {
-            _stats.Count(ref _stats.Misdirected);
+            Stats.Count(ref _stats.Misdirected);
             return;
         }
         switch (content.Message)
@@ -169,13 +169,13 @@ internal sealed class AttestSwitch
                 if (node.Answer(challenge) is { } evidence)
                     SendFromNode(node, evidence);
                 else
-                    _stats.Count(ref _stats.UnexpectedChallenges);
+                    Stats.Count(ref _stats.UnexpectedChallenges);
                 break;
             case Verdict verdict:
                 _stats.Record(node, verdict, node.Conclude(verdict));
                 break;
             default:
-                _stats.Count(ref _stats.Malformed);
+                Stats.Count(ref _stats.Malformed);
                 break;
         }
     }

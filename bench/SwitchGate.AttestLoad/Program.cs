@@ -207,12 +207,12 @@ internal static class ScaleRun
                     : EvidenceKind.Valid;
                 if (node.StartExchange(kind) is { } hello)
                 {
-                    stats.Count(ref stats.Started);
+                    Stats.Count(ref stats.Started);
                     switches[node.SwitchIndex].SendFromNode(node, hello);
                 }
                 else
                 {
-                    stats.Count(ref stats.Overruns);
+                    Stats.Count(ref stats.Overruns);
                 }
             }
             if (sweep.Elapsed > TimeSpan.FromMilliseconds(500))
@@ -220,7 +220,7 @@ internal static class ScaleRun
                 sweep.Restart();
                 foreach (var node in nodes)
                     if (node.Expire(ExchangeTimeout))
-                        stats.Count(ref stats.Timeouts);
+                        Stats.Count(ref stats.Timeouts);
             }
         }
         // Let the exchanges of the window finish (or time out) before counting.
@@ -229,7 +229,7 @@ internal static class ScaleRun
             await Task.Delay(50);
         foreach (var node in nodes)
             if (node.Expire(TimeSpan.Zero))
-                stats.Count(ref stats.Timeouts);
+                Stats.Count(ref stats.Timeouts);
         return window!;
     }
 
@@ -273,7 +273,8 @@ internal static class ScaleRun
         string[] command = o.AuditSync == "every"
             ? ["dotnet", o.ControllerDll, "controller", "run", "--listen", "127.0.0.1", "--plaintext", "--log-level", "Warning"]
             : ["dotnet", System.Reflection.Assembly.GetEntryAssembly()!.Location, "serve"];
-        foreach (var a in new[] { "-c", "exec \"$@\" >>\"$LOG\" 2>&1", "sh" }.Concat(command).Concat([
+        string[] shell = ["-c", "exec \"$@\" >>\"$LOG\" 2>&1", "sh"];
+        foreach (var a in shell.Concat(command).Concat([
                      "--port", port.ToString(CultureInfo.InvariantCulture),
                      "--enrolments", enrolments, "--audit-log", audit, "--lease", o.LeaseSeconds.ToString(CultureInfo.InvariantCulture)]))
             start.ArgumentList.Add(a);

@@ -24,7 +24,7 @@ internal sealed class Stats
     public ConcurrentDictionary<string, long> Reasons { get; } = new();
     public ConcurrentDictionary<string, long> FalseVerdictDetails { get; } = new();
 
-    public void Count(ref long counter) => Interlocked.Increment(ref counter);
+    public static void Count(ref long counter) => Interlocked.Increment(ref counter);
 
     public void OpenWindow() => Volatile.Write(ref _windowStart, Stopwatch.GetTimestamp());
 

@@ -27,17 +27,33 @@ internal sealed class RawController : IAsyncDisposable
 
     public ulong DatapathId { get; private set; }
 
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000:Dispose objects before losing scope",
+        Justification = "returned to the caller on success, disposed (asynchronously) on failure; the analyzer does not follow DisposeAsync in a catch")]
     public static async Task<RawController> AcceptAsync(Socket listener, TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
         var socket = await listener.AcceptAsync(cts.Token).ConfigureAwait(false);
         socket.NoDelay = true;
         var controller = new RawController(socket);
-        await controller.SendAsync(OfpCodec.Encode(Hello.VersionBitmap(OfpConstants.Version))).ConfigureAwait(false);
-        await controller.NextAsync<Hello>(timeout).ConfigureAwait(false);
-        await controller.SendAsync(OfpCodec.Encode(new FeaturesRequest { Xid = 1 })).ConfigureAwait(false);
-        controller.DatapathId = (await controller.NextAsync<FeaturesReply>(timeout).ConfigureAwait(false)).DatapathId;
+        try
+        {
+            await controller.HandshakeAsync(timeout).ConfigureAwait(false);
+        }
+        catch
+        {
+            // A failed handshake leaves nobody holding the connection: close it here.
+            await controller.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
         return controller;
+    }
+
+    private async Task HandshakeAsync(TimeSpan timeout)
+    {
+        await SendAsync(OfpCodec.Encode(Hello.VersionBitmap(OfpConstants.Version))).ConfigureAwait(false);
+        await NextAsync<Hello>(timeout).ConfigureAwait(false);
+        await SendAsync(OfpCodec.Encode(new FeaturesRequest { Xid = 1 })).ConfigureAwait(false);
+        DatapathId = (await NextAsync<FeaturesReply>(timeout).ConfigureAwait(false)).DatapathId;
     }
 
     public async Task SendAsync(ReadOnlyMemory<byte> bytes)

@@ -28,7 +28,7 @@ if (args.Length > 0 && args[0] == "controller")
     start.ArgumentList.Add("--config");
     start.ArgumentList.Add(Environment.GetEnvironmentVariable("SG_OPSBENCH_CONFIG") ?? throw new InvalidOperationException("SG_OPSBENCH_CONFIG is not set"));
     using var child = Process.Start(start)!;
-    void Forward(System.Runtime.InteropServices.PosixSignalContext c) { c.Cancel = true; Kill(child.Id, 15); }
+    void Forward(System.Runtime.InteropServices.PosixSignalContext c) { c.Cancel = true; _ = Kill(child.Id, 15); } // a child already gone needs no signal
     using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Forward);
     using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Forward);
     await child.WaitForExitAsync();

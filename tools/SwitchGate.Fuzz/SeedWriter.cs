@@ -18,6 +18,8 @@ namespace SwitchGate.Fuzz;
 /// </summary>
 public static class SeedWriter
 {
+    private static readonly int[] CleanPcrs = [0, 4, 8, 9, 14];
+
     public static void Write(string directory)
     {
         var selection = new TpmlPcrSelection(TpmAlgId.Sha256, 0, 4, 8, 9, 14);
@@ -69,7 +71,7 @@ public static class SeedWriter
         {
             Node = "bs1", DatapathId = 0xA1, Port = 2, CleanMac = mac, DirtyMac = MacAddress.Parse("02-00-00-00-02-01"),
             AkPublic = quoter.AkPublic, PcrSelection = new PcrBankSelection("sha256", [0, 4, 8, 9, 14]),
-            GoldenSets = [new GoldenSet("clean", new[] { 0, 4, 8, 9, 14 }.ToDictionary(p => p, _ => new byte[32]))],
+            GoldenSets = [new GoldenSet("clean", CleanPcrs.ToDictionary(p => p, _ => new byte[32]))],
             ProofKey = AttestationProof.PublicKeyOf(new byte[EnrolmentRecord.SecretLength]),
         };
         Put(directory, "enrolment", "bs1", record.ToJson());
