@@ -16,9 +16,9 @@ public sealed class DissectorTests : IDisposable
     private static readonly MacAddress Agent = Samples.CleanMac;
     private static readonly ECDsa ProofKey = AttestationProof.DeriveKey(RandomNumberGenerator.GetBytes(32));
 
-    private readonly string directory = Directory.CreateTempSubdirectory("switchgate-dissector-").FullName;
+    private readonly string _directory = Directory.CreateTempSubdirectory("switchgate-dissector-").FullName;
 
-    public void Dispose() => Directory.Delete(directory, recursive: true);
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     private static string Dissector
     {
@@ -132,7 +132,7 @@ public sealed class DissectorTests : IDisposable
     [Fact]
     public void A_full_exchange_decodes_with_every_field_and_nothing_malformed()
     {
-        var pcap = Path.Combine(directory, "exchange.pcap");
+        var pcap = Path.Combine(_directory, "exchange.pcap");
         PcapWriter.Write(pcap, Exchange());
 
         var rows = Fields(pcap, "switchgate.type", "switchgate.session", "switchgate.length", "switchgate.node_name",
@@ -170,7 +170,7 @@ public sealed class DissectorTests : IDisposable
                 $"the codec accepts the frame with {why}");
         }
 
-        var pcap = Path.Combine(directory, "malformed.pcap");
+        var pcap = Path.Combine(_directory, "malformed.pcap");
         PcapWriter.Write(pcap, [.. Exchange().Take(1), .. malformed.Select(m => m.Frame)]);
 
         var rows = Fields(pcap, "frame.number", "switchgate.malformed", "_ws.expert.severity", "_ws.malformed");
@@ -217,7 +217,7 @@ public sealed class DissectorTests : IDisposable
             }
         }
 
-        var pcap = Path.Combine(directory, "mutated.pcap");
+        var pcap = Path.Combine(_directory, "mutated.pcap");
         PcapWriter.Write(pcap, frames);
         var rows = Fields(pcap, "frame.number", "switchgate.malformed", "_ws.malformed");
 

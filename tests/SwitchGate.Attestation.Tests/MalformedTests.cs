@@ -336,7 +336,7 @@ public class MalformedTests
     public void Constructors_refuse_values_the_wire_cannot_carry()
     {
         Assert.Throws<ArgumentException>(() => new Challenge(0, Nonce, PcrSelection));
-        Assert.Throws<ArgumentException>(() => new Challenge(1, Nonce[..31], PcrSelection));
+        Assert.Throws<ArgumentException>(() => new Challenge(1, Nonce.AsSpan(..31), PcrSelection));
         Assert.Throws<ArgumentException>(() => new Hello(0, "", CleanMac));
         Assert.Throws<ArgumentException>(() => new Hello(0, new string('a', 65), CleanMac));
         Assert.Throws<ArgumentException>(() => new Hello(0, "a\nb", CleanMac));

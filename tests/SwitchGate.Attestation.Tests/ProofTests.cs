@@ -72,7 +72,7 @@ public sealed class ProofTests : IDisposable
     public void Truncated_empty_extended_or_zero_proofs_are_rejected()
     {
         var proof = Proof();
-        Assert.False(AttestationProof.VerifyEvidence(_verifier, proof[..63], Nonce, Session, Mac));
+        Assert.False(AttestationProof.VerifyEvidence(_verifier, proof.AsSpan(..63), Nonce, Session, Mac));
         Assert.False(AttestationProof.VerifyEvidence(_verifier, [], Nonce, Session, Mac));
         Assert.False(AttestationProof.VerifyEvidence(_verifier, [.. proof, 0], Nonce, Session, Mac));
         Assert.False(AttestationProof.VerifyEvidence(_verifier, new byte[64], Nonce, Session, Mac));
@@ -82,12 +82,12 @@ public sealed class ProofTests : IDisposable
     public void Bad_arguments_and_bad_public_points_are_refused()
     {
         Assert.Throws<ArgumentException>(() => AttestationProof.DeriveKey(new byte[15]));
-        Assert.Throws<ArgumentException>(() => AttestationProof.SignEvidence(_key, Nonce[..31], Session, Mac));
+        Assert.Throws<ArgumentException>(() => AttestationProof.SignEvidence(_key, Nonce.AsSpan(..31), Session, Mac));
         Assert.Throws<ArgumentException>(() => AttestationProof.SignDepart(_key, Nonce, Session, MacAddress.FromBytes([1, 2, 3])));
         var point = AttestationProof.PublicKeyOf(Secret);
         point[^1] ^= 1;
         Assert.Null(AttestationProof.ImportPublicKey(point));
-        Assert.Null(AttestationProof.ImportPublicKey(point[..64]));
+        Assert.Null(AttestationProof.ImportPublicKey(point.AsSpan(..64)));
         Assert.Null(AttestationProof.ImportPublicKey([]));
     }
 }

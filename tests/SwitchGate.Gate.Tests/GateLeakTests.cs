@@ -90,7 +90,7 @@ public sealed class GateLeakTests : IDisposable
         foreach (var tpid in new ushort[] { 0x8100, 0x88A8, 0x9100 })
             Assert.Contains(flows, f => f.Priority == GateFlows.PriorityVlanStack && f.Match == Match.Of(Oxm.EthType(tpid)) && f.Instructions.Count == 0);
         // The VLAN-stack drops sit above the catch-all 0x88B5 drop and below the per-port punt.
-        Assert.True(GateFlows.PriorityVlanStack is > GateFlows.PriorityAttestationOther and < GateFlows.PriorityAttestation);
+        Assert.InRange<int>(GateFlows.PriorityVlanStack, GateFlows.PriorityAttestationOther + 1, GateFlows.PriorityAttestation - 1);
 
         Assert.Contains(flows, f => f.Priority == GateFlows.PriorityClosedPort && f.Match == Match.Of(Oxm.InPort(SpareBootPort)) && f.Instructions.Count == 0);
         Assert.Contains(flows, f => f.Priority == GateFlows.PriorityClosedPort && f.Match == Match.Of(Oxm.InPort(3)));

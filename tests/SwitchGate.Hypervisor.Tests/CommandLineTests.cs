@@ -1,7 +1,7 @@
 namespace SwitchGate.Hypervisor.Tests;
 
 /// <summary>The two device profiles as QEMU arguments (pure: no QEMU started).</summary>
-public class CommandLineTests : IDisposable
+public sealed class CommandLineTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("sgcl").FullName;
 
@@ -78,7 +78,7 @@ public class CommandLineTests : IDisposable
 }
 
 /// <summary>The test guest cache is checked against its manifest before use.</summary>
-public class TestGuestCacheTests : IDisposable
+public sealed class TestGuestCacheTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("sgguest").FullName;
 

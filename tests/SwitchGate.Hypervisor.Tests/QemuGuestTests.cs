@@ -10,7 +10,7 @@ namespace SwitchGate.Hypervisor.Tests;
 /// Every test checks that no QEMU process of its own is left, by the unique work directory on its command line.
 /// </summary>
 [Trait("Requires", "qemu")]
-public partial class QemuGuestTests(ITestOutputHelper output) : IDisposable
+public sealed partial class QemuGuestTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly TimeSpan BootTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan Step = TimeSpan.FromSeconds(30);

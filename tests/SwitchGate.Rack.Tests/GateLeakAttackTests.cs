@@ -249,7 +249,7 @@ public sealed class GateLeakAttackTests
         while (DateTime.UtcNow < deadline)
         {
             one = rack.AuditEntries().Count(e => e.GetProperty("event").GetString() == "verdict" && e.TryGetProperty("reason", out var r) && r.GetString() == "CleanMacMismatch");
-            if (one + Aggregated() >= 300 && rack.AuditEntries().Last().GetProperty("event").GetString() == "denials_aggregated") break;
+            if (one + Aggregated() >= 300 && rack.AuditEntries()[^1].GetProperty("event").GetString() == "denials_aggregated") break;
             await Task.Delay(250);
         }
         var lines = rack.AuditEntries().Where(e => e.TryGetProperty("reason", out var r) && r.GetString() == "CleanMacMismatch").ToList();

@@ -400,7 +400,7 @@ public sealed class OperationsRackTests
                 }
         });
         await Task.Delay(TimeSpan.FromSeconds(6));
-        Assert.True(acknowledged.Count > 0 && admittedSessions.Count > 0, $"{acknowledged.Count} enrolments, {admittedSessions.Count} verdicts before the kill");
+        Assert.True(!acknowledged.IsEmpty && !admittedSessions.IsEmpty, $"{acknowledged.Count} enrolments, {admittedSessions.Count} verdicts before the kill");
         await rack.KillControllerAsync();
         stop.Cancel();
         await enrolling;
