@@ -18,11 +18,13 @@ namespace SwitchGate.JobParts;
 /// </summary>
 internal static class JobsBench
 {
+    private static readonly string[] PollFlag = ["--poll"];
+
     public static async Task<int> RunAsync(string cliDll, int runs, int curlRuns, string topologyFile, CancellationToken ct)
     {
         var agentDll = Path.Combine(Path.GetDirectoryName(cliDll)!, "switchgate-agent.dll");
         var hostDll = Path.Combine(Path.GetDirectoryName(cliDll)!, "switchgate-host.dll");
-        var guest = await TestGuest.LocateAsync();
+        var guest = await TestGuest.LocateAsync(ct);
         var accel = AcceleratorProbe.Describe();
 
         await using var bench = await BenchRack.StartAsync(cliDll, agentDll, topologyFile, ct);
@@ -46,7 +48,7 @@ internal static class JobsBench
             var host = topology.StartInHost("prod", ["dotnet", hostDll, "--server", $"http://{bs1Ip}:8470/", "--bind", prodIp, "--timeout", "600", "submit",
                 "--kernel", guest.KernelPath, "--initrd", guest.InitrdPath, "--cmdline", guest.KernelCommandLine,
                 "--memory", TestGuest.DefaultMemoryMiB.ToString(CultureInfo.InvariantCulture), "--deadline", "120", "--work", dir, "--run-on-timeout", "30",
-                .. mode == "poll" ? new[] { "--poll" } : []]);
+                .. mode == "poll" ? PollFlag : []]);
             await host.WaitForExitAsync(TimeSpan.FromMinutes(10), ct);
             await host.StopAsync("KILL"); // after the exit: only waits until all its output is read
             var lines = host.Lines;
@@ -90,12 +92,12 @@ internal static class JobsBench
         File.Copy(keptState!, Path.Combine(www, "state"));
         var size = new FileInfo(keptState!).Length;
         await using var httpd = topology.StartInHost("bs1", ["busybox", "httpd", "-f", "-p", $"{bs1Ip}:9000", "-h", www]);
-        await Task.Delay(500);
+        await Task.Delay(500, ct);
         var speeds = new List<double>();
         for (var i = 0; i < curlRuns; i++)
         {
             var target = Path.Combine(work, $"curl-{i}");
-            var curl = await topology.ExecAsync("prod", ["curl", "-s", "-o", target, "-w", "%{time_total}", $"http://{bs1Ip}:9000/state"], TimeSpan.FromMinutes(2));
+            var curl = await topology.ExecAsync("prod", ["curl", "-s", "-o", target, "-w", "%{time_total}", $"http://{bs1Ip}:9000/state"], TimeSpan.FromMinutes(2), ct);
             var seconds = double.Parse(curl.StandardOutput.Trim(), CultureInfo.InvariantCulture);
             if (new FileInfo(target).Length != size) { Console.Error.WriteLine($"curl got {new FileInfo(target).Length} of {size} bytes"); return 1; }
             speeds.Add(size / 1048576.0 / seconds);

@@ -52,9 +52,10 @@ store.SetAction(async (parse, ct) =>
     var inflight = parse.GetValue(inflightOption);
     var rounds = parse.GetValue(roundsOption);
     Console.WriteLine($"store: {duration.TotalSeconds} s per run, grouped with {inflight} in flight; load average {LoadAverage()}");
+    string[] modes = ["grouped", "serial", "jsonl"];
     for (var round = 1; round <= rounds; round++)
     {
-        foreach (var mode in new[] { "grouped", "serial", "jsonl" })
+        foreach (var mode in modes)
         {
             var path = Path.Combine(work, $"{mode}-{round}");
             var r = mode == "jsonl" ? RunJsonl(path + ".jsonl", duration) : await RunStore(path + ".db", duration, mode == "grouped" ? inflight : 1);
@@ -83,8 +84,8 @@ api.SetAction(async (parse, ct) =>
     while (clock.Elapsed < duration)
     {
         var t = Stopwatch.GetTimestamp();
-        using var response = await http.GetAsync(path);
-        var body = await response.Content.ReadAsByteArrayAsync();
+        using var response = await http.GetAsync(path, ct);
+        var body = await response.Content.ReadAsByteArrayAsync(ct);
         latencies.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
         if (!response.IsSuccessStatusCode) { Console.Error.WriteLine($"api: {path} answered {(int)response.StatusCode}"); return 1; }
         bytes = body.Length;

@@ -92,6 +92,9 @@ internal static partial class AgentLog
     [LoggerMessage(EventId = 1330, Level = LogLevel.Information, Message = "job id={Id} state=Delivered")]
     public static partial void JobDelivered(this ILogger log, string id);
 
+    [LoggerMessage(EventId = 1332, Level = LogLevel.Warning, Message = "job id={Id} state=Failed failure=\"{Failure}\"")]
+    public static partial void JobExpired(this ILogger log, string id, string? failure);
+
     [LoggerMessage(EventId = 1331, Level = LogLevel.Information, Message = "job id={Id} state={State}{Failure}")]
     public static partial void JobTransition(this ILogger log, string id, JobState state, string failure);
 }

@@ -26,6 +26,10 @@ internal static partial class GateLog
     [LoggerMessage(EventId = 1104, Level = LogLevel.Error, Message = "gate batch {Ticket} for switch 0x{Dpid:x16} failed unexpectedly")]
     public static partial void BatchFailed(this ILogger log, Exception exception, long ticket, ulong dpid);
 
+    [LoggerMessage(EventId = 1105, Level = LogLevel.Error,
+        Message = "gate shutdown: {Batches} batches still in flight after {Timeout}s; their audit entries are lost")]
+    public static partial void ShutdownBatchesLost(this ILogger log, int batches, double timeout);
+
     [LoggerMessage(EventId = 1110, Level = LogLevel.Error, Message = "enrolment refused: {Problem}")]
     public static partial void EnrolmentRefused(this ILogger log, string problem);
 

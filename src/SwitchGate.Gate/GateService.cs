@@ -326,8 +326,7 @@ public sealed class GateService : IDisposable, IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-            _log.LogError("gate shutdown: {Batches} batches still in flight after {Timeout}s; their audit entries are lost",
-                BatchesInFlight, Options.ShutdownDrainTimeout.TotalSeconds);
+            _log.ShutdownBatchesLost(BatchesInFlight, Options.ShutdownDrainTimeout.TotalSeconds);
         }
         Dispose();
     }

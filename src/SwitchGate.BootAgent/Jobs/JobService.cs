@@ -99,7 +99,7 @@ public sealed class JobService(JobStore store, NodeControl node, IGuestHyperviso
                 store.DeleteImages(record.Id);
                 store.Save(failed);
                 expired.Add(record.Id);
-                log.LogWarning("job id={Id} state=Failed failure=\"{Failure}\"", record.Id, failed.Failure);
+                log.JobExpired(record.Id, failed.Failure);
             }
         }
         finally
