@@ -17,6 +17,8 @@ public static class AttestationCodec
     private static readonly TlvType[] VerdictRequired = [TlvType.Verdict, TlvType.Reason];
     private static readonly TlvType[] VerdictOptional = [TlvType.LeaseSeconds, TlvType.Cause];
     private static readonly TlvType[] DepartRequired = [TlvType.Proof];
+    private static readonly TlvType[] RotateRequired = [TlvType.Generation, TlvType.Credential, TlvType.EncryptedSecret];
+    private static readonly TlvType[] RotatedRequired = [TlvType.Generation, TlvType.Proof];
 
     /// <summary>Encodes a message; throws <see cref="AttestationFormatException"/> (<see cref="FormatError.MessageTooLarge"/>) if it exceeds 1500 octets.</summary>
     public static byte[] Encode(AttestationMessage message)
@@ -65,6 +67,15 @@ public static class AttestationCodec
             case Depart depart:
                 WriteTlv(buffer, TlvType.Proof, depart.Proof.Span);
                 break;
+            case Rotate rotate:
+                WriteTlv(buffer, TlvType.Generation, UInt32(rotate.Generation));
+                WriteTlv(buffer, TlvType.Credential, rotate.Credential.Span);
+                WriteTlv(buffer, TlvType.EncryptedSecret, rotate.EncryptedSecret.Span);
+                break;
+            case Rotated rotated:
+                WriteTlv(buffer, TlvType.Generation, UInt32(rotated.Generation));
+                WriteTlv(buffer, TlvType.Proof, rotated.Proof.Span);
+                break;
             default:
                 throw new ArgumentException($"unknown message class {message.GetType()}", nameof(message));
         }
@@ -108,7 +119,7 @@ public static class AttestationCodec
 
         var type = (MessageType)message[3];
         var sessionId = BinaryPrimitives.ReadUInt64BigEndian(message[8..]);
-        if (sessionId == 0 && type is MessageType.Challenge or MessageType.Evidence or MessageType.Depart)
+        if (sessionId == 0 && type is MessageType.Challenge or MessageType.Evidence or MessageType.Depart or MessageType.Rotate or MessageType.Rotated)
         {
             throw new AttestationFormatException(FormatError.BadSessionId, $"{type} needs a session id other than 0");
         }
@@ -132,6 +143,12 @@ public static class AttestationCodec
                 SplitPcrValues(tlvs.Value(body, TlvType.PcrValues)),
                 tlvs.Value(body, TlvType.Proof)),
             MessageType.Verdict => ReadVerdict(sessionId, body, tlvs),
+            MessageType.Rotate => new Rotate(
+                sessionId,
+                ReadGeneration(tlvs.Value(body, TlvType.Generation)),
+                tlvs.Value(body, TlvType.Credential),
+                tlvs.Value(body, TlvType.EncryptedSecret)),
+            MessageType.Rotated => new Rotated(sessionId, ReadGeneration(tlvs.Value(body, TlvType.Generation)), tlvs.Value(body, TlvType.Proof)),
             _ => new Depart(sessionId, tlvs.Value(body, TlvType.Proof)),
         };
     }
@@ -182,6 +199,8 @@ public static class AttestationCodec
         MessageType.Challenge => (ChallengeRequired, []),
         MessageType.Evidence => (EvidenceRequired, []),
         MessageType.Verdict => (VerdictRequired, VerdictOptional),
+        MessageType.Rotate => (RotateRequired, []),
+        MessageType.Rotated => (RotatedRequired, []),
         _ => (DepartRequired, []),
     };
 
@@ -371,6 +390,21 @@ public static class AttestationCodec
             : throw new AttestationFormatException(FormatError.BadTlvValue, $"{type} 0x{(ushort)code:X4} is not a registered reason code");
     }
 
+    private static uint ReadGeneration(ReadOnlySpan<byte> value)
+    {
+        var generation = BinaryPrimitives.ReadUInt32BigEndian(value);
+        return generation != 0
+            ? generation
+            : throw new AttestationFormatException(FormatError.BadTlvValue, "GENERATION 0 (the enrolled secret is never rotated to)");
+    }
+
+    private static byte[] UInt32(uint value)
+    {
+        var bytes = new byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(bytes, value);
+        return bytes;
+    }
+
     private static byte[] UInt16(ushort value)
     {
         var bytes = new byte[2];
@@ -390,7 +424,7 @@ public static class AttestationCodec
     /// <summary>Where each registered TLV's value lies, relative to the end of the header.</summary>
     private sealed class TlvTable
     {
-        private readonly (int Offset, int Length)?[] _entries = new (int, int)?[(int)TlvType.Cause + 1];
+        private readonly (int Offset, int Length)?[] _entries = new (int, int)?[(int)TlvType.EncryptedSecret + 1];
 
         public bool Has(TlvType type) => _entries[(int)type].HasValue;
 

@@ -158,6 +158,40 @@ public static class AttestationProof
             && publicKey.VerifyData(input, proof, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
     }
 
+    /// <summary>The label of the ROTATED proof input: session (8) ‖ generation (4) ‖ clean MAC (6) ‖ "ROTATED" = 25 octets.</summary>
+    public static ReadOnlySpan<byte> RotatedLabel => "ROTATED"u8;
+
+    private const int RotatedInputLength = 8 + 4 + Limits.MacLength + 7;
+
+    /// <summary>
+    /// proof = ECDSA-P256-SHA256(new proof key, session ‖ generation ‖ clean MAC ‖ "ROTATED"): the agent holds the
+    /// rotated secret sealed (docs/protocol.md §8). The input's length (25) differs from EVIDENCE's and DEPART's.
+    /// </summary>
+    public static byte[] SignRotated(ECDsa key, ulong sessionId, uint generation, MacAddress cleanMac)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        Span<byte> input = stackalloc byte[RotatedInputLength];
+        FillRotatedInput(input, sessionId, generation, cleanMac);
+        return key.SignData(input, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+    }
+
+    public static bool VerifyRotated(ECDsa publicKey, ReadOnlySpan<byte> proof, ulong sessionId, uint generation, MacAddress cleanMac)
+    {
+        ArgumentNullException.ThrowIfNull(publicKey);
+        Span<byte> input = stackalloc byte[RotatedInputLength];
+        FillRotatedInput(input, sessionId, generation, cleanMac);
+        return proof.Length == Limits.ProofLength
+            && publicKey.VerifyData(input, proof, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+    }
+
+    private static void FillRotatedInput(Span<byte> input, ulong sessionId, uint generation, MacAddress cleanMac)
+    {
+        BinaryPrimitives.WriteUInt64BigEndian(input, sessionId);
+        BinaryPrimitives.WriteUInt32BigEndian(input[8..], generation);
+        cleanMac.WriteTo(input[12..]);
+        RotatedLabel.CopyTo(input[(12 + Limits.MacLength)..]);
+    }
+
     private static void FillInput(Span<byte> input, ReadOnlySpan<byte> nonce, ulong sessionId, MacAddress cleanMac)
     {
         if (nonce.Length != Limits.NonceLength)

@@ -8,6 +8,12 @@ public enum MessageType : byte
     Evidence = 0x03,
     Verdict = 0x04,
     Depart = 0x05,
+
+    /// <summary>Controller → agent: a new secret, encrypted to the node's TPM (docs/protocol.md §5.6).</summary>
+    Rotate = 0x06,
+
+    /// <summary>Agent → controller: the new secret is sealed; proven with its proof key (docs/protocol.md §5.7).</summary>
+    Rotated = 0x07,
 }
 
 /// <summary>
@@ -29,6 +35,9 @@ public enum TlvType : ushort
     Reason = 0x000A,
     LeaseSeconds = 0x000B,
     Cause = 0x000C,
+    Generation = 0x000D,
+    Credential = 0x000E,
+    EncryptedSecret = 0x000F,
 }
 
 /// <summary>The outcome carried by the VERDICT TLV (docs/protocol.md §4.9).</summary>

@@ -51,6 +51,11 @@ public static class Limits
         TlvType.Reason => (2, 2),
         TlvType.LeaseSeconds => (2, 2),
         TlvType.Cause => (2, 2),
+        TlvType.Generation => (4, 4),
+        // TPM2B_ID_OBJECT contents: integrityHMAC (2 + digest) ‖ encIdentity (a TPM2B_DIGEST, encrypted).
+        TlvType.Credential => (4, 256),
+        // TPM2B_ENCRYPTED_SECRET contents: the seed encrypted to the EK (RSA: the modulus size, up to 4096 bits).
+        TlvType.EncryptedSecret => (1, 512),
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not a registered TLV type"),
     };
 }
@@ -89,6 +94,9 @@ internal static class Validate
 
     internal static MacAddress CleanMac(MacAddress mac) =>
         mac.IsUnicast ? mac : throw new ArgumentException("the clean MAC must be a unicast address other than 0", nameof(mac));
+
+    internal static uint Generation(uint generation) =>
+        generation != 0 ? generation : throw new ArgumentException("generation 0 is the enrolled secret; a rotation is 1 or more", nameof(generation));
 
     internal static ReadOnlyMemory<byte> Exact(ReadOnlySpan<byte> value, int length, string name) =>
         value.Length == length ? value.ToArray() : throw new ArgumentException($"must be {length} octets", name);

@@ -190,3 +190,60 @@ public sealed record Depart : AttestationMessage
 
     public override int GetHashCode() => HashCode.Combine(SessionId, Validate.Hash(Proof.Span));
 }
+
+/// <summary>
+/// Controller → agent, after an admission: the next secret of generation <see cref="Generation"/>, wrapped for the
+/// node's TPM by TPM2_MakeCredential (encrypted to its enrolled EK, bound to its AK's Name), so only that TPM with
+/// that AK loaded can recover it (docs/protocol.md §5.6).
+/// </summary>
+public sealed record Rotate : AttestationMessage
+{
+    public Rotate(ulong sessionId, uint generation, ReadOnlySpan<byte> credential, ReadOnlySpan<byte> encryptedSecret)
+        : base(Validate.SessionRequired(sessionId))
+    {
+        Generation = Validate.Generation(generation);
+        Credential = Validate.Range(credential, TlvType.Credential, nameof(credential));
+        EncryptedSecret = Validate.Range(encryptedSecret, TlvType.EncryptedSecret, nameof(encryptedSecret));
+    }
+
+    public override MessageType Type => MessageType.Rotate;
+
+    /// <summary>1, 2, …: the enrolled secret is generation 0; each rotation is one higher than the last one proven.</summary>
+    public uint Generation { get; }
+
+    /// <summary>TPM2B_ID_OBJECT contents (the credential blob of TPM2_MakeCredential).</summary>
+    public ReadOnlyMemory<byte> Credential { get; }
+
+    /// <summary>TPM2B_ENCRYPTED_SECRET contents (the seed encrypted to the EK).</summary>
+    public ReadOnlyMemory<byte> EncryptedSecret { get; }
+
+    public bool Equals(Rotate? other) =>
+        other is not null && SessionId == other.SessionId && Generation == other.Generation
+        && Credential.Span.SequenceEqual(other.Credential.Span)
+        && EncryptedSecret.Span.SequenceEqual(other.EncryptedSecret.Span);
+
+    public override int GetHashCode() => HashCode.Combine(SessionId, Generation, Validate.Hash(Credential.Span));
+}
+
+/// <summary>Agent → controller: the secret of <see cref="Generation"/> is sealed, and this PROOF is made with it (docs/protocol.md §5.7).</summary>
+public sealed record Rotated : AttestationMessage
+{
+    public Rotated(ulong sessionId, uint generation, ReadOnlySpan<byte> proof)
+        : base(Validate.SessionRequired(sessionId))
+    {
+        Generation = Validate.Generation(generation);
+        Proof = Validate.Exact(proof, Limits.ProofLength, nameof(proof));
+    }
+
+    public override MessageType Type => MessageType.Rotated;
+
+    public uint Generation { get; }
+
+    /// <summary>ECDSA P-256 proof by the new generation's key (<see cref="AttestationProof.SignRotated"/>).</summary>
+    public ReadOnlyMemory<byte> Proof { get; }
+
+    public bool Equals(Rotated? other) =>
+        other is not null && SessionId == other.SessionId && Generation == other.Generation && Proof.Span.SequenceEqual(other.Proof.Span);
+
+    public override int GetHashCode() => HashCode.Combine(SessionId, Generation, Validate.Hash(Proof.Span));
+}

@@ -422,7 +422,7 @@ public static class AgentCommands
         var state = State(parse);
         var identity = Identity(parse, state);
         var admission = restore ? state.LoadAdmission() : null;
-        var core = new AgentCore(new AgentOptions(identity.Node, identity.CleanMac) { Once = once }, admission);
+        var core = new AgentCore(new AgentOptions(identity.Node, identity.CleanMac) { Once = once }, admission, state.SecretGeneration);
         return (state, identity, core);
     }
 

@@ -31,27 +31,90 @@ public sealed class StateDirectory(string path)
 
     private string File(string name) => System.IO.Path.Combine(Path, name);
 
-    public bool IsEnrolled => System.IO.File.Exists(File("ak.pub")) && System.IO.File.Exists(File("seal.pub")) && System.IO.File.Exists(File("node.json"));
+    public bool IsEnrolled => System.IO.File.Exists(File("ak.pub")) && System.IO.File.Exists(File("node.json"))
+        && (System.IO.File.Exists(File("seal.pub")) || System.IO.File.Exists(File(GenerationFile)));
 
     public void SaveKeys(CreatedObject ak, CreatedObject sealedSecret)
     {
         Directory.CreateDirectory(Path);
         WriteAtomic("ak.pub", Tpm2bPublic.ToBytes(ak.Public));
         WriteAtomic("ak.priv", ak.PrivateTpm2b());
-        WriteAtomic("seal.pub", Tpm2bPublic.ToBytes(sealedSecret.Public));
-        WriteAtomic("seal.priv", sealedSecret.PrivateTpm2b());
+        SaveSealedSecret(sealedSecret);
     }
 
-    /// <summary>Replaces the sealed secret only (credential activation delivers a new secret for the same AK).</summary>
+    /// <summary>
+    /// Replaces the sealed secret with a freshly enrolled one, generation 0 (enrolment, credential activation). The
+    /// rotation pointer goes last: until it is gone the old generation stays the one used.
+    /// </summary>
     public void SaveSealedSecret(CreatedObject sealedSecret)
     {
         WriteAtomic("seal.pub", Tpm2bPublic.ToBytes(sealedSecret.Public));
         WriteAtomic("seal.priv", sealedSecret.PrivateTpm2b());
+        if (System.IO.File.Exists(File(GenerationFile)))
+        {
+            System.IO.File.Delete(File(GenerationFile));
+            DurableFile.SyncDirectory(Path);
+        }
+        DeleteRotatedBlobs(keep: 0);
+    }
+
+    /// <summary>The pointer to the sealed secret in use: absent for generation 0 (<c>seal.*</c>), else <c>{"generation": g}</c>.</summary>
+    private const string GenerationFile = "secret.json";
+
+    /// <summary>Which secret the agent proves with: 0 the enrolled one, then one more per rotation (docs/agent.md "Rotation").</summary>
+    public uint SecretGeneration
+    {
+        get
+        {
+            try
+            {
+                return StateJson.Read(System.IO.File.ReadAllBytes(File(GenerationFile)), json => json.Generation("generation"));
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                return 0;
+            }
+            catch (StateFileException e)
+            {
+                throw new AgentConfigurationException($"{Path}/{GenerationFile} is damaged: {e.Message}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Installs a rotated secret, crash-safe: the new blob pair is written durably under its generation's names, then the
+    /// pointer is replaced atomically (the commit point), then older blobs are deleted. A crash before the commit leaves
+    /// the old secret in use and the new blobs orphaned (deleted at the next rotation); after it, the new one.
+    /// </summary>
+    public void SaveRotatedSecret(uint generation, CreatedObject sealedSecret)
+    {
+        if (generation == 0)
+            throw new ArgumentOutOfRangeException(nameof(generation), "a rotated secret has generation 1 or more");
+        WriteAtomic($"seal-{generation}.pub", Tpm2bPublic.ToBytes(sealedSecret.Public));
+        WriteAtomic($"seal-{generation}.priv", sealedSecret.PrivateTpm2b());
+        WriteAtomic(GenerationFile, JsonSerializer.SerializeToUtf8Bytes(new JsonObject { ["generation"] = generation }));
+        foreach (var old in new[] { "seal.pub", "seal.priv" })
+            if (System.IO.File.Exists(File(old)))
+                System.IO.File.Delete(File(old));
+        DeleteRotatedBlobs(keep: generation);
+        DurableFile.SyncDirectory(Path);
+    }
+
+    private void DeleteRotatedBlobs(uint keep)
+    {
+        if (!Directory.Exists(Path))
+            return;
+        foreach (var file in Directory.EnumerateFiles(Path, "seal-*.p*"))
+        {
+            var name = System.IO.Path.GetFileNameWithoutExtension(file);
+            if (uint.TryParse(name.AsSpan(5), System.Globalization.CultureInfo.InvariantCulture, out var g) && g != keep)
+                System.IO.File.Delete(file);
+        }
     }
 
     public CreatedObject LoadAk() => Load("ak");
 
-    public CreatedObject LoadSealedSecret() => Load("seal");
+    public CreatedObject LoadSealedSecret() => SecretGeneration is var g and > 0 ? Load($"seal-{g}") : Load("seal");
 
     private CreatedObject Load(string name)
     {
@@ -203,6 +266,11 @@ internal readonly struct StateJson
             throw Missing(name, "a number");
         return seconds is >= 0 and <= 365 * 86400 ? TimeSpan.FromSeconds(seconds) : throw new StateFileException($"'{name}' must be 0 to one year in seconds, not {seconds}");
     }
+
+    /// <summary>A secret generation: an integer 1..2^32−1.</summary>
+    public uint Generation(string name) =>
+        _root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetUInt32(out var g) && g > 0
+            ? g : throw Missing(name, "an integer 1..4294967295");
 
     private static StateFileException Missing(string name, string kind) => new($"'{name}' must be {kind}");
 }

@@ -100,7 +100,7 @@ public sealed class GateService : IDisposable, IAsyncDisposable
             long turn;
             lock (_lock)
             {
-                changes = _policy.SetEnrolments(snapshot.Records, snapshot.Rejected, _time.GetUtcNow(), output);
+                changes = _policy.SetEnrolments(snapshot.Records, snapshot.Rejected, _time.GetUtcNow(), output, snapshot.ProofKeys);
                 turn = ++_issued;
             }
             if (!changes.IsEmpty)
@@ -193,6 +193,10 @@ public sealed class GateService : IDisposable, IAsyncDisposable
         lock (_dispatchTurn)
             while (_dispatched < turn - 1)
                 Monitor.Wait(_dispatchTurn);
+        // In policy order (after the turn): a rotation's verifier state is durable before its ROTATE leaves, and a
+        // commit before anything that follows it.
+        foreach (var state in output.ProofKeys)
+            _store.SaveProofKeys(state);
         // Steps leave in policy order: one still waiting for its store commit holds back the later ones.
         lock (_dispatchLock)
         {

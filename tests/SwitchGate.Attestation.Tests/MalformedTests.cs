@@ -88,7 +88,7 @@ public class MalformedTests
     {
         var bytes = AttestationCodec.Encode(Samples.Hello);
         Assert.Equal(FormatError.BadMagic, DecodeError([.. bytes[..1], 0x48, .. bytes[2..]]));
-        foreach (var type in new byte[] { 0, 6, 0x80, 0xFF })
+        foreach (var type in new byte[] { 0, 8, 0x80, 0xFF })
         {
             Assert.Equal(FormatError.UnknownMessageType, DecodeError([.. bytes[..3], type, .. bytes[4..]]));
         }
@@ -146,7 +146,7 @@ public class MalformedTests
         var name = Tlv(TlvType.NodeName, "627331");
         var mac = Tlv(TlvType.CleanMac, "020000000101");
         Assert.Equal(Samples.Hello, AttestationCodec.Decode(Raw(MessageType.Hello, 0, (0x8000, []), name, (0xFFFF, [1, 2, 3]), mac)));
-        Assert.Equal(FormatError.UnknownCriticalTlv, DecodeError(Raw(MessageType.Hello, 0, name, mac, (0x000D, [1]))));
+        Assert.Equal(FormatError.UnknownCriticalTlv, DecodeError(Raw(MessageType.Hello, 0, name, mac, (0x0010, [1]))));
         Assert.Equal(FormatError.UnknownCriticalTlv, DecodeError(Raw(MessageType.Hello, 0, name, mac, (0x0000, []))));
         Assert.Equal(FormatError.UnknownCriticalTlv, DecodeError(Raw(MessageType.Hello, 0, name, mac, (0x7FFF, []))));
     }

@@ -32,8 +32,12 @@ internal static class Samples
 
     public static Depart Depart => new(Session, Enumerable.Range(0xA0, 64).Select(i => (byte)i).ToArray());
 
+    public static Rotate Rotate => new(Session, 1, Enumerable.Range(0x30, 70).Select(i => (byte)i).ToArray(), Enumerable.Repeat((byte)0x44, 256).ToArray());
+
+    public static Rotated Rotated => new(Session, 1, Enumerable.Repeat((byte)0x55, 64).ToArray());
+
     public static IEnumerable<AttestationMessage> All =>
-        [Hello, Challenge, Evidence, Admitted, ReattestationFailed, Verdict.Deny(0, ReasonCode.NotEnrolled), Depart];
+        [Hello, Challenge, Evidence, Admitted, ReattestationFailed, Verdict.Deny(0, ReasonCode.NotEnrolled), Depart, Rotate, Rotated];
 
     public static TheoryData<string> AllNames() => new(All.Select((m, i) => $"{i}:{m.Type}"));
 

@@ -339,4 +339,72 @@ public sealed class AgentCoreTests
         restored.Start(T0 + TimeSpan.FromSeconds(2));
         Assert.Equal(T0 + TimeSpan.FromSeconds(15), restored.NextDeadline);
     }
+
+    private static Rotate RotateFor(ulong session, uint generation) => new(session, generation, new byte[70], new byte[256]);
+
+    private static Rotated RotatedFor(Rotate r) => new(r.SessionId, r.Generation, new byte[64]);
+
+    [Fact]
+    public void A_rotate_for_the_admitted_session_rotates_and_its_rotated_message_is_sent_with_the_new_generation()
+    {
+        var core = Admitted();
+        var rotate = RotateFor(S, 1);
+        var action = Assert.IsType<RotateSecret>(Assert.Single(core.OnFrame(ToAgent(rotate), T0)));
+        Assert.Same(rotate, action.Rotate);
+        // One at a time: a second ROTATE while the first is in the TPM is ignored.
+        Assert.Empty(core.OnFrame(ToAgent(RotateFor(S, 2)), T0));
+        var done = core.OnRotated(RotatedFor(rotate), T0);
+        Assert.Equal(RotatedFor(rotate), Assert.Single(done.OfType<SendMessage>()).Message);
+        Assert.Equal(1u, core.SecretGeneration);
+        Assert.Equal(AgentState.Admitted, core.State);
+    }
+
+    [Fact]
+    public void A_replayed_or_stale_rotate_is_refused_and_changes_nothing()
+    {
+        var core = new AgentCore(new AgentOptions("bs1", Clean), secretGeneration: 3);
+        core.Start(T0);
+        core.OnFrame(ToAgent(new Challenge(S, Nonce(1), Selection)), T0);
+        core.OnEvidence(EvidenceFor(S), T0);
+        core.OnFrame(ToAgent(Verdict.Admit(S, 30)), T0);
+        foreach (var generation in new uint[] { 1, 3 })
+        {
+            int ignored = core.Ignored;
+            var actions = core.OnFrame(ToAgent(RotateFor(S, generation)), T0);
+            Assert.Contains("replayed", Assert.IsType<Report>(Assert.Single(actions)).Line);
+            Assert.Equal(ignored + 1, core.Ignored);
+        }
+        Assert.Equal(3u, core.SecretGeneration);
+        Assert.IsType<RotateSecret>(Assert.Single(core.OnFrame(ToAgent(RotateFor(S, 4)), T0)));
+    }
+
+    [Fact]
+    public void A_rotate_for_another_session_to_another_mac_or_while_not_admitted_is_ignored()
+    {
+        var idle = NewCore();
+        idle.Start(T0);
+        Assert.Empty(idle.OnFrame(ToAgent(RotateFor(S, 1)), T0));
+        var core = Admitted();
+        Assert.Empty(core.OnFrame(ToAgent(RotateFor(S + 1, 1)), T0));
+        Assert.Empty(core.OnFrame(ToAgent(RotateFor(S, 1), MacAddress.Parse("02-00-00-00-09-09")), T0));
+        Assert.Equal(0u, core.SecretGeneration);
+    }
+
+    [Fact]
+    public void A_once_run_installs_the_rotation_sent_before_its_verdict_and_stops_after_it()
+    {
+        var core = NewCore(once: true);
+        core.Start(T0);
+        core.OnFrame(ToAgent(new Challenge(S, Nonce(1), Selection)), T0);
+        core.OnEvidence(EvidenceFor(S), T0);
+        var rotate = RotateFor(S, 1);
+        Assert.Empty(core.OnFrame(ToAgent(rotate), T0)); // kept until the VERDICT
+        var admitted = core.OnFrame(ToAgent(Verdict.Admit(S, 30)), T0);
+        Assert.Same(rotate, Assert.Single(admitted.OfType<RotateSecret>()).Rotate);
+        Assert.Empty(admitted.OfType<Stop>());
+        var failed = core.OnRotationFailed("TPM_RC_INTEGRITY", T0);
+        Assert.Contains("unchanged", Assert.Single(failed.OfType<Report>()).Line);
+        Assert.Equal(AgentOutcome.Admitted, Assert.Single(failed.OfType<Stop>()).Outcome);
+        Assert.Equal(0u, core.SecretGeneration);
+    }
 }

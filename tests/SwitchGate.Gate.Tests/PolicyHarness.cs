@@ -19,12 +19,18 @@ internal sealed class PolicyHarness : IDisposable
 
     /// <param name="configure">Changes the default options (lease 30 s, nonce lifetime 5 s) before the policy is made.</param>
     public PolicyHarness(Action<GateOptions>? configure, params TestNode[] nodes)
+        : this(configure, null, nodes)
+    {
+    }
+
+    /// <param name="proofKeys">Verifier states as the store would load them (a controller restarted after rotations).</param>
+    public PolicyHarness(Action<GateOptions>? configure, IReadOnlyDictionary<string, ProofKeyState>? proofKeys, params TestNode[] nodes)
     {
         Options = new GateOptions { Lease = TimeSpan.FromSeconds(30), NonceLifetime = TimeSpan.FromSeconds(5) };
         configure?.Invoke(Options);
         Policy = new GatePolicy(Options);
         Nodes = nodes;
-        Apply(o => Policy.SetEnrolments(nodes.Select(n => n.Record).ToList(), [], Now, o));
+        Apply(o => Policy.SetEnrolments(nodes.Select(n => n.Record).ToList(), [], Now, o, proofKeys));
     }
 
     public GateOptions Options { get; }
@@ -39,6 +45,7 @@ internal sealed class PolicyHarness : IDisposable
     public List<GateBatch> Batches { get; } = new();
     public List<AuditEntry> Audit { get; } = new();
     public List<DroppedFrame> Dropped { get; } = new();
+    public List<ProofKeyState> ProofKeys { get; } = new();
 
     /// <summary>Attestation messages the controller sent to a node (PACKET_OUT payloads), with their output port.</summary>
     public List<(uint Port, AttestationMessage Message)> ToNodes { get; } = new();
@@ -73,6 +80,7 @@ internal sealed class PolicyHarness : IDisposable
         Batches.AddRange(output.Batches);
         Audit.AddRange(output.Audit);
         Dropped.AddRange(output.Dropped);
+        ProofKeys.AddRange(output.ProofKeys);
         foreach (var (_, m) in output.Messages)
             if (m is PacketOut { Actions: [ActionOutput o] } po)
                 ToNodes.Add((o.Port, AttestationFrame.Parse(po.Data).Message));

@@ -16,7 +16,8 @@ internal sealed class TestNode : IDisposable
 {
     public static readonly TpmlPcrSelection CleanSelection = new(TpmAlgId.Sha256, 0, 4, 8, 9, 14);
 
-    public TestNode(string name, ulong dpid, uint port, byte id)
+    /// <param name="withEk">Enrol an (RSA 2048, software) EK public area too: the controller then rotates the node's secret.</param>
+    public TestNode(string name, ulong dpid, uint port, byte id, bool withEk = false)
     {
         Name = name;
         DatapathId = dpid;
@@ -39,6 +40,7 @@ internal sealed class TestNode : IDisposable
             PcrSelection = new PcrBankSelection("sha256", [0, 4, 8, 9, 14]),
             GoldenSets = [new GoldenSet("clean", new[] { 0, 4, 8, 9, 14 }.ToDictionary(p => p, Quoter.Pcr))],
             ProofKey = AttestationProof.PublicKeyOf(Secret),
+            EkPublic = withEk ? SoftwareEk() : null,
         }.Validated();
     }
 
@@ -82,6 +84,13 @@ internal sealed class TestNode : IDisposable
         var s = session ?? Session;
         var proof = DepartProof(secret ?? Secret, nonce ?? AdmittedNonce!, s, CleanMac);
         return Frame(new Depart(s, proof));
+    }
+
+    private static byte[] SoftwareEk()
+    {
+        using var rsa = RSA.Create(2048);
+        return Tpm2bPublic.ToBytes(
+            SwitchGate.Tpm.Client.TpmTemplates.RsaEndorsementKey() with { Unique = rsa.ExportParameters(false).Modulus! });
     }
 
     /// <summary>The agent's EVIDENCE proof: a signature by the proof key derived from <paramref name="secret"/>.</summary>

@@ -147,7 +147,7 @@ public sealed class ProtocolAttackTests
     }
 
     /// <summary>Sends a HELLO(0) for <paramref name="node"/> from its port and returns the CHALLENGE that answers it.</summary>
-    private static async Task<Challenge> NextChallengeAsync(RackFixture rack, FrameSniffer sniffer, SwitchGate.Topology.BootServer node)
+    internal static async Task<Challenge> NextChallengeAsync(RackFixture rack, FrameSniffer sniffer, SwitchGate.Topology.BootServer node)
     {
         int seen = sniffer.Messages<Challenge>().Count;
         rack.SendFrames(node.Name, HelloFrame(node));

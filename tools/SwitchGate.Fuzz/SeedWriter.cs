@@ -40,6 +40,8 @@ public static class SeedWriter
             Verdict.Revoke(session, ReasonCode.ReattestationFailed, ReasonCode.PcrValuesNotGolden),
             Verdict.Deny(0, ReasonCode.NotEnrolled),
             new Depart(session, new byte[Limits.ProofLength]),
+            new Rotate(session, 1, new byte[70], new byte[256]),
+            new Rotated(session, 1, new byte[Limits.ProofLength]),
         ];
         foreach (var m in messages)
         {

@@ -22,6 +22,8 @@ local message_types = {
     [3] = "EVIDENCE",
     [4] = "VERDICT",
     [5] = "DEPART",
+    [6] = "ROTATE",
+    [7] = "ROTATED",
 }
 
 -- docs/protocol.md §4: name and inclusive value-length range per TLV type
@@ -38,6 +40,9 @@ local tlv_specs = {
     [0x000A] = { name = "REASON", min = 2, max = 2 },
     [0x000B] = { name = "LEASE_SECONDS", min = 2, max = 2 },
     [0x000C] = { name = "CAUSE", min = 2, max = 2 },
+    [0x000D] = { name = "GENERATION", min = 4, max = 4 },
+    [0x000E] = { name = "CREDENTIAL", min = 4, max = 256 },
+    [0x000F] = { name = "ENCRYPTED_SECRET", min = 1, max = 512 },
 }
 
 local tlv_names = {}
@@ -50,6 +55,8 @@ local allowed = {
     [3] = { required = { 0x0005, 0x0006, 0x0007, 0x0008 }, optional = {} },
     [4] = { required = { 0x0009, 0x000A }, optional = { 0x000B, 0x000C } },
     [5] = { required = { 0x0008 }, optional = {} },
+    [6] = { required = { 0x000D, 0x000E, 0x000F }, optional = {} },
+    [7] = { required = { 0x000D, 0x0008 }, optional = {} },
 }
 
 local verdicts = { [1] = "Admitted", [2] = "Denied", [3] = "Revoked" }
@@ -127,6 +134,9 @@ f.verdict = ProtoField.uint8("switchgate.verdict", "Verdict", base.DEC, verdicts
 f.reason = ProtoField.uint16("switchgate.reason", "Reason", base.HEX, reasons)
 f.lease = ProtoField.uint16("switchgate.lease", "Lease (s)", base.DEC)
 f.cause = ProtoField.uint16("switchgate.cause", "Cause", base.HEX, reasons)
+f.generation = ProtoField.uint32("switchgate.generation", "Secret generation", base.DEC)
+f.credential = ProtoField.bytes("switchgate.credential", "Credential (TPM2B_ID_OBJECT contents)")
+f.encrypted_secret = ProtoField.bytes("switchgate.encrypted_secret", "Encrypted seed (TPM2B_ENCRYPTED_SECRET contents)")
 f.padding = ProtoField.bytes("switchgate.padding", "Ethernet padding")
 
 local ef_malformed = ProtoExpert.new("switchgate.malformed", "Malformed SwitchGate message",
@@ -241,6 +251,13 @@ local function dissect_value(t, value, vtree, seen)
         vtree:add(f.cause, value)
         seen.cause = value:uint()
         if not reasons[seen.cause] or reason_class(seen.cause) ~= 2 then return "CAUSE is not a denial code" end
+    elseif t == 0x000D then
+        vtree:add(f.generation, value)
+        if value:uint() == 0 then return "GENERATION 0" end
+    elseif t == 0x000E then
+        vtree:add(f.credential, value)
+    elseif t == 0x000F then
+        vtree:add(f.encrypted_secret, value)
     end
     return nil
 end
@@ -292,7 +309,7 @@ function sg.dissector(tvb, pinfo, tree)
     if tvb(6, 2):uint() ~= 0 then
         malformed(flags_item, "reserved flags are not zero")
     end
-    if session == UInt64(0) and (mtype == 2 or mtype == 3 or mtype == 5) then
+    if session == UInt64(0) and (mtype == 2 or mtype == 3 or mtype == 5 or mtype == 6 or mtype == 7) then
         malformed(session_item, name .. " needs a session id other than 0")
     end
     root:set_len(length)

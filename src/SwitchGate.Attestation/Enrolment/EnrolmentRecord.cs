@@ -64,7 +64,10 @@ public sealed record EnrolmentRecord
     /// </summary>
     public byte[]? AkQualifiedName { get; init; }
 
-    /// <summary>Optional: the EK's TPM2B_PUBLIC, for binding the AK to the EK (docs/enrolment.md, "AK bound to the EK").</summary>
+    /// <summary>
+    /// Optional: the EK's TPM2B_PUBLIC, for binding the AK to the EK (docs/enrolment.md, "AK bound to the EK") and for
+    /// rotating the secret (the controller wraps each new secret to it). Without a certificate it is trusted as enrolled.
+    /// </summary>
     public byte[]? EkPublic { get; init; }
 
     /// <summary>Optional: the EK certificate (DER) from the TPM's NV, checked against the controller's EK CA.</summary>
@@ -92,8 +95,10 @@ public sealed record EnrolmentRecord
             throw new EnrolmentFormatException("ak_public is too short to be a TPM2B_PUBLIC");
         if (AkQualifiedName is { Length: < 2 or > 66 })
             throw new EnrolmentFormatException("ak_qualified_name must be a TPM2B_NAME (2-66 octets)");
-        if ((EkPublic is null) != (EkCertificate is null))
-            throw new EnrolmentFormatException("ek_public and ek_certificate go together");
+        // ek_public alone (a TPM without an EK certificate) is the EK the controller wraps rotated secrets to, trusted
+        // because enrolment happens in clean mode; a certificate always needs the key it certifies.
+        if (EkCertificate is not null && EkPublic is null)
+            throw new EnrolmentFormatException("ek_certificate needs ek_public");
         if (AkBoundToEk && EkPublic is null)
             throw new EnrolmentFormatException("ak_bound_to_ek needs ek_public and ek_certificate");
         if (!AttestationProof.IsValidPublicKey(ProofKey))

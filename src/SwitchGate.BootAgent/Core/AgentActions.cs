@@ -58,6 +58,12 @@ public sealed record SendMessage(AttestationMessage Message) : AgentAction;
 /// <summary>Unseal the secret, quote over <paramref name="PcrSelection"/> with the nonce, and call <see cref="AgentCore.OnEvidence"/>.</summary>
 public sealed record ProduceEvidence(ulong Session, byte[] Nonce, byte[] PcrSelection) : AgentAction;
 
+/// <summary>
+/// Activate the rotated secret in the TPM, seal it under the clean policy, install it crash-safe, and call
+/// <see cref="AgentCore.OnRotated"/> (or <see cref="AgentCore.OnRotationFailed"/>).
+/// </summary>
+public sealed record RotateSecret(Rotate Rotate) : AgentAction;
+
 /// <summary>Unseal the secret, compute the DEPART proof, and call <see cref="AgentCore.OnDepartProof"/>.</summary>
 public sealed record ProduceDepartProof(ulong Session, byte[] Nonce) : AgentAction;
 

@@ -37,8 +37,14 @@ public sealed class AgentCore
     private DateTimeOffset? _deadline;
     private byte[]? _departProof;
 
-    public AgentCore(AgentOptions options, Admission? restored = null)
+    /// <summary>A ROTATE that arrived before its session's VERDICT Admitted (the controller sends it first).</summary>
+    private Rotate? _earlyRotate;
+    private bool _rotating;
+    private bool _stopAfterRotation;
+
+    public AgentCore(AgentOptions options, Admission? restored = null, uint secretGeneration = 0)
     {
+        SecretGeneration = secretGeneration;
         _options = options;
         _retry = options.InitialRetry;
         _deniedBackoff = options.InitialRetry;
@@ -47,6 +53,9 @@ public sealed class AgentCore
     }
 
     public AgentState State { get; private set; }
+
+    /// <summary>The generation of the sealed secret in use (0: the enrolled one); a ROTATE must carry a higher one.</summary>
+    public uint SecretGeneration { get; private set; }
 
     public Admission? Admission { get; private set; }
 
@@ -98,6 +107,9 @@ public sealed class AgentCore
             case Verdict v:
                 OnVerdict(v, actions, now);
                 break;
+            case Rotate r:
+                OnRotate(r, actions);
+                break;
             default:
                 return Ignore();
         }
@@ -126,6 +138,66 @@ public sealed class AgentCore
         _deadline = null;
         State = AgentState.Quoting;
         actions.Add(new ProduceEvidence(c.SessionId, _exchangeNonce, c.PcrSelection.ToArray()));
+    }
+
+    /// <summary>
+    /// ROTATE (docs/protocol.md §5.6): only for the admitted session (or, just before its VERDICT, the exchange's), only
+    /// one at a time, and only a generation above the one in use: an older or equal one is a replay and changes nothing.
+    /// </summary>
+    private void OnRotate(Rotate r, List<AgentAction> actions)
+    {
+        var forAdmission = Admission is not null && r.SessionId == Admission.Session && State is AgentState.Admitted
+            or AgentState.AwaitChallenge or AgentState.Quoting or AgentState.AwaitVerdict;
+        var forExchange = State == AgentState.AwaitVerdict && r.SessionId == _exchangeSession;
+        if (r.Generation <= SecretGeneration)
+        {
+            Ignored++;
+            actions.Add(new Report($"rotate refused generation={r.Generation} current={SecretGeneration}: replayed", Warning: true));
+            return;
+        }
+
+        if (_rotating || !(forAdmission || forExchange) || State is AgentState.Departing or AgentState.Dirty or AgentState.Stopped)
+        {
+            Ignored++;
+            return;
+        }
+
+        if (forExchange && !forAdmission)
+        {
+            _earlyRotate = r;
+            return;
+        }
+
+        _rotating = true;
+        actions.Add(new RotateSecret(r));
+    }
+
+    /// <summary>The TPM holds the rotated secret sealed and it is in use: tell the controller with the new key's proof.</summary>
+    public IReadOnlyList<AgentAction> OnRotated(Rotated rotated, DateTimeOffset now)
+    {
+        _rotating = false;
+        SecretGeneration = Math.Max(SecretGeneration, rotated.Generation);
+        List<AgentAction> actions = [new Report($"rotated generation={rotated.Generation}"), new SendMessage(rotated)];
+        FinishRotation(actions);
+        return actions;
+    }
+
+    /// <summary>The rotation failed (another TPM's credential, not clean, TPM error): the old secret stays in use.</summary>
+    public IReadOnlyList<AgentAction> OnRotationFailed(string why, DateTimeOffset now)
+    {
+        _rotating = false;
+        List<AgentAction> actions = [new Report($"rotation failed: {why}; the secret in use is unchanged", Warning: true)];
+        FinishRotation(actions);
+        return actions;
+    }
+
+    private void FinishRotation(List<AgentAction> actions)
+    {
+        if (_stopAfterRotation)
+        {
+            _stopAfterRotation = false;
+            Stop(actions, AgentOutcome.Admitted);
+        }
     }
 
     private void OnVerdict(Verdict v, List<AgentAction> actions, DateTimeOffset now)
@@ -169,9 +241,21 @@ public sealed class AgentCore
         _deniedBackoff = _options.InitialRetry;
         actions.Add(new AdmissionChanged(Admission));
         actions.Add(new Report($"admitted session={Hex(v.SessionId)} lease={v.LeaseSeconds}s reason={v.Reason}"));
+        var early = _earlyRotate;
+        _earlyRotate = null;
+        if (early is not null && early.SessionId == v.SessionId && early.Generation > SecretGeneration && !_rotating)
+        {
+            _rotating = true;
+            actions.Add(new RotateSecret(early));
+        }
+
         if (_options.Once)
         {
-            Stop(actions, AgentOutcome.Admitted);
+            // A run that ends at its admission still installs the secret the controller just handed over first.
+            if (_rotating)
+                _stopAfterRotation = true;
+            else
+                Stop(actions, AgentOutcome.Admitted);
         }
     }
 

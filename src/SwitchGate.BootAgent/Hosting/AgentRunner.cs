@@ -181,6 +181,8 @@ public sealed class AgentRunner(
                 return await ProduceEvidenceAsync(produce, ct).ConfigureAwait(false);
             case ProduceDepartProof prove:
                 return await ProveDepartureAsync(prove, ct).ConfigureAwait(false);
+            case RotateSecret rotate:
+                return await RotateAsync(rotate, ct).ConfigureAwait(false);
             case LeaveCleanMode leave:
                 await LeaveCleanModeAsync(leave, ct).ConfigureAwait(false);
                 return [];
@@ -222,6 +224,21 @@ public sealed class AgentRunner(
                                       or ArgumentException)
         {
             return core.OnEvidenceFailed(e.Message, notClean: false, Now);
+        }
+    }
+
+    private async Task<IReadOnlyList<AgentAction>> RotateAsync(RotateSecret rotate, CancellationToken ct)
+    {
+        try
+        {
+            using var tpm = await tpmEndpoint.ConnectAsync(ct).ConfigureAwait(false);
+            var rotated = await new AgentTpm(tpm, state).RotateSecretAsync(rotate.Rotate, identity.CleanMac, ct).ConfigureAwait(false);
+            return core.OnRotated(rotated, Now);
+        }
+        catch (Exception e) when (e is CredentialActivationException or NotCleanException or TpmException or TpmTransportException
+                                      or AgentConfigurationException or IOException)
+        {
+            return core.OnRotationFailed(e.Message, Now);
         }
     }
 

@@ -71,12 +71,18 @@ public sealed class AgentTpm(Tpm2 tpm, StateDirectory state)
         // With an EK certificate in NV (a real TPM, or swtpm_setup --create-ek-cert) the record carries the EK and
         // its certificate, so the controller can bind the AK to a genuine TPM (credential activation, 'activate').
         (TpmtPublic Ek, byte[] Certificate)? endorsement = null;
+        TpmtPublic ekPublic;
         try
         {
             endorsement = await Endorsement.ReadAsync(tpm, ct).ConfigureAwait(false);
+            ekPublic = endorsement.Value.Ek;
         }
         catch (TpmFormatException)
         {
+            // No certificate: the EK is still this TPM's (re-created from its template), and the controller wraps every
+            // rotated secret to it (docs/enrolment.md "Rotation"), trusting it because enrolment happens in clean mode.
+            await using var ek = await tpm.CreatePrimaryAsync(TpmRh.Endorsement, TpmTemplates.RsaEndorsementKey(), ct: ct).ConfigureAwait(false);
+            ekPublic = ek.Public!;
         }
 
         state.SaveKeys(ak, sealedSecret);
@@ -93,7 +99,7 @@ public sealed class AgentTpm(Tpm2 tpm, StateDirectory state)
             GoldenSets = [new GoldenSet($"enrolled-{request.Now.UtcDateTime:yyyy-MM-dd}", byPcr)],
             ProofKey = proofKey,
             AkQualifiedName = qualifiedName,
-            EkPublic = endorsement is { } e ? Tpm2bPublic.ToBytes(e.Ek) : null,
+            EkPublic = Tpm2bPublic.ToBytes(ekPublic),
             EkCertificate = endorsement?.Certificate,
         }.Validated();
     }
@@ -106,14 +112,66 @@ public sealed class AgentTpm(Tpm2 tpm, StateDirectory state)
     /// </summary>
     public async Task ActivateSecretAsync(CredentialChallenge challenge, CancellationToken ct = default)
     {
+        var (selection, values) = await ReadCleanPcrsAsync("activate", ct).ConfigureAwait(false);
+        var secret = await ActivateAsync(challenge, ct).ConfigureAwait(false);
+        try
+        {
+            state.SaveSealedSecret(await SealAsync(secret, selection, values, ct).ConfigureAwait(false));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+    }
+
+    /// <summary>
+    /// A rotation (docs/enrolment.md "Rotation"): the controller wrapped the next secret like the EK-bound one
+    /// (TPM2_MakeCredential to this TPM's EK, bound to the AK's Name). It is activated, sealed again under the clean
+    /// PCR policy and installed crash-safe as <paramref name="rotate"/>'s generation; the ROTATED answer is signed with
+    /// the new proof key. Throws <see cref="CredentialActivationException"/> (another TPM's credential, garbage) or
+    /// <see cref="NotCleanException"/>; then nothing changed and the old secret stays in use.
+    /// </summary>
+    public async Task<Rotated> RotateSecretAsync(Rotate rotate, MacAddress cleanMac, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(rotate);
+        var (selection, values) = await ReadCleanPcrsAsync("rotate", ct).ConfigureAwait(false);
+        var secret = await ActivateAsync(new CredentialChallenge(rotate.Credential.ToArray(), rotate.EncryptedSecret.ToArray()), ct).ConfigureAwait(false);
+        try
+        {
+            var sealedSecret = await SealAsync(secret, selection, values, ct).ConfigureAwait(false);
+            using var proofKey = AttestationProof.DeriveKey(secret);
+            var proof = AttestationProof.SignRotated(proofKey, rotate.SessionId, rotate.Generation, cleanMac);
+            state.SaveRotatedSecret(rotate.Generation, sealedSecret);
+            return new Rotated(rotate.SessionId, rotate.Generation, proof);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+    }
+
+    private async Task<(TpmlPcrSelection Selection, IReadOnlyList<byte[]> Values)> ReadCleanPcrsAsync(string what, CancellationToken ct)
+    {
         var selection = MeasuredLaunch.Selection;
         var (_, values) = await tpm.PcrReadAsync(selection, ct).ConfigureAwait(false);
         var dirtyMark = values[selection.InOrder().Select(p => p.Pcr).ToList().IndexOf(MeasuredLaunch.DirtyMarkPcr)];
         if (dirtyMark.Any(b => b != 0))
         {
-            throw new NotCleanException("PCR 14 carries the dirty mark: activate only in clean mode (reboot first)");
+            throw new NotCleanException($"PCR 14 carries the dirty mark: {what} only in clean mode (reboot first)");
         }
 
+        return (selection, values);
+    }
+
+    private async Task<CreatedObject> SealAsync(byte[] secret, TpmlPcrSelection selection, IReadOnlyList<byte[]> values, CancellationToken ct)
+    {
+        await using var srk = await CreateSrkAsync(ct).ConfigureAwait(false);
+        return await tpm.SealAsync(srk.Handle, secret, selection, values, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>TPM2_ActivateCredential with the enrolled AK and this TPM's EK; the recovered secret must be 32 octets.</summary>
+    private async Task<byte[]> ActivateAsync(CredentialChallenge challenge, CancellationToken ct)
+    {
         var ak = state.LoadAk();
         byte[] secret;
         await using (var ek = await tpm.CreatePrimaryAsync(TpmRh.Endorsement, TpmTemplates.RsaEndorsementKey(), ct: ct).ConfigureAwait(false))
@@ -132,29 +190,23 @@ public sealed class AgentTpm(Tpm2 tpm, StateDirectory state)
             {
                 throw new CredentialActivationException($"credential activation failed: {e.ResponseCode} (not this TPM's EK, or not this AK)", e);
             }
+            catch (Exception e) when (e is TpmFormatException or ArgumentException)
+            {
+                throw new CredentialActivationException($"credential activation failed: the credential is not well formed ({e.Message})", e);
+            }
             finally
             {
                 await tpm.FlushContextAsync(session.Handle, ct).ConfigureAwait(false);
             }
         }
 
-        try
-        {
-            if (secret.Length != EnrolmentRecord.SecretLength)
-            {
-                throw new CredentialActivationException($"the activated secret has {secret.Length} octets, not {EnrolmentRecord.SecretLength}");
-            }
-            CreatedObject sealedSecret;
-            await using (var srk = await CreateSrkAsync(ct).ConfigureAwait(false))
-            {
-                sealedSecret = await tpm.SealAsync(srk.Handle, secret, selection, values, ct).ConfigureAwait(false);
-            }
-            state.SaveSealedSecret(sealedSecret);
-        }
-        finally
+        if (secret.Length != EnrolmentRecord.SecretLength)
         {
             CryptographicOperations.ZeroMemory(secret);
+            throw new CredentialActivationException($"the activated secret has {secret.Length} octets, not {EnrolmentRecord.SecretLength}");
         }
+
+        return secret;
     }
 
     /// <summary>

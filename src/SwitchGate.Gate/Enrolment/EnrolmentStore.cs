@@ -5,7 +5,11 @@ using SwitchGate.Gate.Policy;
 namespace SwitchGate.Gate.Enrolment;
 
 /// <summary>The usable records of an enrolment directory and the files that were refused, each with its reason.</summary>
-public sealed record EnrolmentSnapshot(IReadOnlyList<EnrolmentRecord> Records, IReadOnlyList<string> Rejected);
+public sealed record EnrolmentSnapshot(IReadOnlyList<EnrolmentRecord> Records, IReadOnlyList<string> Rejected)
+{
+    /// <summary>Each node's verifier state after rotations (<c>&lt;node&gt;.proofkey</c>), when there is one.</summary>
+    public IReadOnlyDictionary<string, ProofKeyState> ProofKeys { get; init; } = new Dictionary<string, ProofKeyState>();
+}
 
 /// <summary>
 /// File-based enrolments: a directory of <c>&lt;node&gt;.json</c> files, each one EnrolmentRecord JSON.
@@ -51,7 +55,7 @@ public sealed class EnrolmentStore
                 var record = EnrolmentRecord.FromJson(File.ReadAllBytes(path));
                 if (file != record.Node + Extension)
                     throw new EnrolmentFormatException($"the file of node '{record.Node}' must be named {record.Node}{Extension}");
-                NodeEnrolment.From(record).Dispose(); // the AK must import
+                NodeEnrolment.From(record).Dispose(); // the AK (and the EK, if any) must import
                 if (_ekCa is not null)
                 {
                     if (EkBinding.Check(record, _ekCa, DateTime.UtcNow) is { } problem)
@@ -83,7 +87,24 @@ public sealed class EnrolmentStore
                 if (clashes.Add(file))
                     rejected.Add($"{file}: invalid enrolment: MAC {group.Key} is also enrolled in {string.Join(", ", group.Select(x => x.File).Where(f => f != file).Distinct())}");
 
-        return new EnrolmentSnapshot(loaded.Where(l => !clashes.Contains(l.File)).Select(l => l.Record).ToList(), rejected);
+        // A node's rotation state: a damaged file refuses the node (which key is in use is unknown: fail closed).
+        var records = new List<EnrolmentRecord>();
+        var proofKeys = new Dictionary<string, ProofKeyState>(StringComparer.Ordinal);
+        foreach (var (file, record) in loaded.Where(l => !clashes.Contains(l.File)))
+        {
+            var path = Path.Combine(Directory, record.Node + ProofKeyState.Extension);
+            try
+            {
+                if (File.Exists(path))
+                    proofKeys[record.Node] = ProofKeyState.FromJson(File.ReadAllBytes(path));
+                records.Add(record);
+            }
+            catch (Exception e) when (e is EnrolmentFormatException or IOException or UnauthorizedAccessException)
+            {
+                rejected.Add($"{record.Node}{ProofKeyState.Extension}: {e.Message}");
+            }
+        }
+        return new EnrolmentSnapshot(records, rejected) { ProofKeys = proofKeys };
     }
 
     /// <summary>Writes (or replaces) a node's record durably; the record is validated first.</summary>
@@ -91,6 +112,14 @@ public sealed class EnrolmentStore
     {
         record.Validated();
         DurableFile.WriteAllBytes(Path.Combine(Directory, record.Node + Extension), record.ToJson());
+    }
+
+    /// <summary>Writes a node's verifier state after a rotation step, durably (public points and ciphertext only).</summary>
+    public void SaveProofKeys(ProofKeyState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        DurableFile.WriteAllBytes(Path.Combine(Directory, state.Node + ProofKeyState.Extension), state.ToJson(),
+            UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
     /// <summary>Removes a node's record (durably: the directory is synced). False when there was none.</summary>

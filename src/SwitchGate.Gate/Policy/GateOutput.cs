@@ -50,10 +50,13 @@ public sealed class GateOutput
 
     public List<AuditEntry> Audit { get; } = new();
 
+    /// <summary>Verifier states to write durably (<c>&lt;node&gt;.proofkey</c>) after the audit and before any message goes out.</summary>
+    public List<ProofKeyState> ProofKeys { get; } = new();
+
     /// <summary>Frames dropped without an answer (counted; logged, not audited).</summary>
     public List<DroppedFrame> Dropped { get; } = new();
 
-    public bool IsEmpty => Messages.Count == 0 && Batches.Count == 0 && Audit.Count == 0 && Dropped.Count == 0;
+    public bool IsEmpty => Messages.Count == 0 && Batches.Count == 0 && Audit.Count == 0 && Dropped.Count == 0 && ProofKeys.Count == 0;
 }
 
 /// <summary>One attestation frame dropped without an answer, and why.</summary>
@@ -72,4 +75,6 @@ public enum DropReason
     UnexpectedMessageType,
     /// <summary>The packet-in did not carry an in_port.</summary>
     NoInPort,
+    /// <summary>A ROTATED for no pending rotation (replayed, stale), another session, or not proven by the pending key.</summary>
+    RotationRefused,
 }

@@ -59,7 +59,7 @@ public sealed class GatePolicy : IDisposable
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000:Dispose objects before losing scope",
         Justification = "the enrolment's keys belong to its NodeState in _nodes; Forget and Dispose release them")]
     public EnrolmentChanges SetEnrolments(IReadOnlyCollection<EnrolmentRecord> records, IReadOnlyList<string> rejected,
-        DateTimeOffset now, GateOutput output)
+        DateTimeOffset now, GateOutput output, IReadOnlyDictionary<string, ProofKeyState>? proofKeys = null)
     {
         RejectedEnrolments = rejected;
         var incoming = records.ToDictionary(r => r.Node, StringComparer.Ordinal);
@@ -92,7 +92,7 @@ public sealed class GatePolicy : IDisposable
             // The address first: nothing may throw between creating the enrolment's keys and handing them to their owner.
             var address = BootServerAddress(record.DatapathId, record.Port);
             var enrolment = NodeEnrolment.From(record);
-            var state = new NodeState(enrolment, ++_nextNodeNumber, address);
+            var state = new NodeState(enrolment, ++_nextNodeNumber, address, new ProofKeys(record, proofKeys?.GetValueOrDefault(record.Node)));
             _nodes[record.Node] = state;
             _byPort[(record.DatapathId, record.Port)] = state;
             For(record.DatapathId).AddRange(StaticFlows(state));
@@ -308,7 +308,10 @@ public sealed class GatePolicy : IDisposable
             case Depart depart when sourceIsClean:
                 OnDepart(state, depart, now, output);
                 return;
-            case Evidence or Depart:
+            case Rotated rotated when sourceIsClean:
+                OnRotated(state, rotated, now, output);
+                return;
+            case Evidence or Depart or Rotated:
                 // docs/protocol.md §2: never act on a frame whose source is not the port's enrolled clean MAC.
                 Drop(dpid, inPort, DropReason.SourceMacMismatch, $"{content.Message.Type} from {content.Source}", output);
                 return;
@@ -365,7 +368,7 @@ public sealed class GatePolicy : IDisposable
     private void OnEvidence(NodeState state, Evidence evidence, DateTimeOffset now, GateOutput output)
     {
         ulong session = evidence.SessionId;
-        var check = CheckEvidence(state, evidence, now, out var detail, out var clock, out bool authenticated);
+        var check = CheckEvidence(state, evidence, now, output, out var detail, out var clock, out bool authenticated);
         var admission = state.Admission;
         bool admitted = admission is not null;
         bool renewal = admitted && admission!.Session == session;
@@ -416,8 +419,8 @@ public sealed class GatePolicy : IDisposable
     /// </summary>
     /// <paramref name="authenticated"/>: the quote is signed by the enrolled AK over the outstanding nonce and its
     /// values are the signed ones, so a failure after that point was not made up on the link.
-    private static ReasonCode? CheckEvidence(NodeState state, Evidence evidence, DateTimeOffset now, out string detail, out TpmsClockInfo? clock,
-        out bool authenticated)
+    private ReasonCode? CheckEvidence(NodeState state, Evidence evidence, DateTimeOffset now, GateOutput output, out string detail,
+        out TpmsClockInfo? clock, out bool authenticated)
     {
         clock = null;
         authenticated = false;
@@ -514,11 +517,14 @@ public sealed class GatePolicy : IDisposable
         }
         state.LastCounters = counters;
 
-        if (!AttestationProof.VerifyEvidence(state.E.ProofKey, evidence.Proof.Span, challenge.Nonce, session, state.E.Record.CleanMac))
+        var match = state.Keys.Match(k => AttestationProof.VerifyEvidence(k, evidence.Proof.Span, challenge.Nonce, session, state.E.Record.CleanMac));
+        if (match == ProofMatch.None)
         {
-            detail = "PROOF is not a signature by the enrolled proof key";
+            detail = "PROOF is not a signature by the node's proof key";
             return ReasonCode.BadSecretProof;
         }
+        if (match == ProofMatch.Pending)
+            CommitRotation(state, "EVIDENCE", now, output);
         state.LastChallengeNonce = challenge.Nonce;
         detail = $"golden set '{golden.Name}'";
         return null;
@@ -539,12 +545,75 @@ public sealed class GatePolicy : IDisposable
             Deny(state, depart.SessionId, ReasonCode.UnknownSession, "DEPART for a session that is not admitted", now, output);
             return;
         }
-        if (!AttestationProof.VerifyDepart(state.E.ProofKey, depart.Proof.Span, a.LastNonce, a.Session, state.E.Record.CleanMac))
+        var match = state.Keys.Match(k => AttestationProof.VerifyDepart(k, depart.Proof.Span, a.LastNonce, a.Session, state.E.Record.CleanMac));
+        if (match == ProofMatch.None)
         {
-            Deny(state, depart.SessionId, ReasonCode.BadSecretProof, "DEPART proof is not a signature by the enrolled proof key", now, output);
+            Deny(state, depart.SessionId, ReasonCode.BadSecretProof, "DEPART proof is not a signature by the node's proof key", now, output);
             return;
         }
+        if (match == ProofMatch.Pending)
+            CommitRotation(state, "DEPART", now, output);
         Revoke(state, ReasonCode.Departed, null, now, output, "DEPART");
+    }
+
+    // ---------------------------------------------------------------- secret rotation
+
+    /// <summary>
+    /// ROTATED (docs/protocol.md §5.7): the admitted session's agent proves the pending generation's key; the old
+    /// verifier is forgotten. Anything else — no admission of that session, not the pending generation (a replay of an
+    /// earlier ROTATED, or one for a rotation never issued), a proof not by the pending key — is dropped, counted,
+    /// and changes nothing (the controller answers no ROTATED).
+    /// </summary>
+    private void OnRotated(NodeState state, Rotated rotated, DateTimeOffset now, GateOutput output)
+    {
+        var pending = state.Keys.State.Pending;
+        string? refusal = state.Admission?.Session != rotated.SessionId ? "ROTATED for a session that is not admitted"
+            : pending is null ? $"ROTATED generation {rotated.Generation}: no rotation is pending (generation {state.Keys.State.Generation} in use)"
+            : pending.Generation != rotated.Generation ? $"ROTATED generation {rotated.Generation} is not the pending generation {pending.Generation}"
+            : !state.Keys.VerifyPending(k => AttestationProof.VerifyRotated(k, rotated.Proof.Span, rotated.SessionId, rotated.Generation, state.E.Record.CleanMac))
+                ? "ROTATED proof is not a signature by the pending generation's key"
+                : null;
+        if (refusal is not null)
+        {
+            Drop(state.E.DatapathId, state.E.Port, DropReason.RotationRefused, refusal, output);
+            return;
+        }
+        CommitRotation(state, "ROTATED", now, output);
+    }
+
+    private void CommitRotation(NodeState state, string provenBy, DateTimeOffset now, GateOutput output)
+    {
+        var committed = state.Keys.Commit();
+        output.ProofKeys.Add(committed);
+        output.Audit.Add(new AuditEntry
+        {
+            Time = now, Event = "secret_rotated", Node = state.E.Node, DatapathId = state.E.DatapathId, Port = state.E.Port,
+            Session = state.Admission?.Session,
+            Detail = $"generation {committed.Generation} proven by {provenBy}; generation {committed.Generation - 1}'s verifier forgotten",
+        });
+    }
+
+    /// <summary>
+    /// After a confirmed admission of a node with an enrolled EK: a fresh admission issues the next generation (unless
+    /// one is pending), and any pending rotation goes out before the VERDICT, so an agent that stops at its admission
+    /// (<c>attest --once</c>) has it in hand. The pending state is written durably before the ROTATE is sent.
+    /// </summary>
+    private void OfferRotation(NodeState state, ulong session, bool renewal, DateTimeOffset now, GateOutput output)
+    {
+        if (state.E.Record.EkPublic is null)
+            return;
+        if (state.Keys.State.Pending is null && !renewal)
+        {
+            var issued = state.Keys.Issue(state.E.Record);
+            output.ProofKeys.Add(issued);
+            output.Audit.Add(new AuditEntry
+            {
+                Time = now, Event = "secret_rotation_issued", Node = state.E.Node, DatapathId = state.E.DatapathId, Port = state.E.Port,
+                Session = session, Detail = $"generation {issued.Pending!.Generation} wrapped to the enrolled EK; generation {issued.Generation} still accepted",
+            });
+        }
+        if (state.Keys.State.Pending is { } p)
+            SendToNode(state, new Rotate(session, p.Generation, p.Credential, p.EncryptedSecret), output);
     }
 
     // ---------------------------------------------------------------- verdicts and batches
@@ -627,6 +696,7 @@ public sealed class GatePolicy : IDisposable
         Counters.CountVerdict(VerdictKind.Admitted, reason);
         output.Audit.Add(AuditVerdict(state, now, install.Session, VerdictKind.Admitted, reason, lease: _options.LeaseSeconds,
             detail: $"{install.Checks}, lease until {install.LeaseEnd:O}"));
+        OfferRotation(state, install.Session, install.Renewal, now, output);
         SendToNode(state, Attestation.Verdict.Admit(install.Session, _options.LeaseSeconds, install.Renewal), output);
     }
 
@@ -679,14 +749,21 @@ public sealed class GatePolicy : IDisposable
 
     // ---------------------------------------------------------------- state
 
-    /// <summary>A node's gate state; it owns the enrolment's keys (disposed when the node is forgotten).</summary>
-    private sealed class NodeState(NodeEnrolment enrolment, uint number, IPAddress? address) : IDisposable
+    /// <summary>A node's gate state; it owns the enrolment's keys and its proof verifiers (disposed when the node is forgotten).</summary>
+    private sealed class NodeState(NodeEnrolment enrolment, uint number, IPAddress? address, ProofKeys keys) : IDisposable
     {
         private readonly Queue<(ulong Session, byte[] Nonce)> _consumed = new();
 
-        public void Dispose() => E.Dispose();
+        public void Dispose()
+        {
+            E.Dispose();
+            Keys.Dispose();
+        }
 
         public NodeEnrolment E { get; } = enrolment;
+
+        /// <summary>The proof verifiers: the generation in use and a pending rotation's.</summary>
+        public ProofKeys Keys { get; } = keys;
         public uint Number { get; } = number;
 
         /// <summary>The node's IPv4 address from the port roles, if configured: its ARP is protected like a production host's.</summary>

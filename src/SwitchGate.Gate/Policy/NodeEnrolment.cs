@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using SwitchGate.Attestation;
 using SwitchGate.Attestation.Enrolment;
 using SwitchGate.Ethernet;
 using SwitchGate.OpenFlow;
@@ -15,12 +13,11 @@ namespace SwitchGate.Gate.Policy;
 /// </summary>
 public sealed class NodeEnrolment : IDisposable
 {
-    private NodeEnrolment(EnrolmentRecord record, QuoteVerifier verifier, ECDsa proofKey, TpmlPcrSelection selection, byte[] selectionBytes,
+    private NodeEnrolment(EnrolmentRecord record, QuoteVerifier verifier, TpmlPcrSelection selection, byte[] selectionBytes,
         IReadOnlyList<(string Name, byte[][] Values)> golden)
     {
         Record = record;
         Verifier = verifier;
-        ProofKey = proofKey;
         Selection = selection;
         SelectionBytes = selectionBytes;
         Golden = golden;
@@ -33,9 +30,6 @@ public sealed class NodeEnrolment : IDisposable
     public MacAddress CleanMac => Record.CleanMac;
     public MacAddress DirtyMac => Record.DirtyMac;
     public QuoteVerifier Verifier { get; }
-
-    /// <summary>The enrolled proof key's public point, imported once: it checks EVIDENCE and DEPART proofs.</summary>
-    public ECDsa ProofKey { get; }
     public TpmlPcrSelection Selection { get; }
 
     /// <summary>The marshalled TPML_PCR_SELECTION sent in CHALLENGE.</summary>
@@ -69,17 +63,23 @@ public sealed class NodeEnrolment : IDisposable
         var golden = record.GoldenSets
             .Select(s => (s.Name, record.PcrSelection.Pcrs.Select(p => s.Values[p]).ToArray()))
             .ToList();
-        var proofKey = AttestationProof.ImportPublicKey(record.ProofKey)
-            ?? throw new EnrolmentFormatException("proof_key is not a P-256 point");
-        return new NodeEnrolment(record, new QuoteVerifier(key, record.AkQualifiedName), proofKey, selection, selection.ToBytes(), golden);
+        if (record.EkPublic is not null)
+        {
+            try
+            {
+                // Rotated secrets are wrapped to this EK (MakeCredential): it must parse now, not at the first rotation.
+                _ = Tpm2bPublic.Parse(record.EkPublic);
+            }
+            catch (TpmFormatException e)
+            {
+                throw new EnrolmentFormatException($"ek_public: {e.Message}");
+            }
+        }
+        return new NodeEnrolment(record, new QuoteVerifier(key, record.AkQualifiedName), selection, selection.ToBytes(), golden);
     }
 
     /// <summary>True when two records describe the same enrolment (every field, byte for byte).</summary>
     public static bool SameRecord(EnrolmentRecord a, EnrolmentRecord b) => a.ToJson().AsSpan().SequenceEqual(b.ToJson());
 
-    public void Dispose()
-    {
-        Verifier.Dispose();
-        ProofKey.Dispose();
-    }
+    public void Dispose() => Verifier.Dispose();
 }
