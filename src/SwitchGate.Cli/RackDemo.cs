@@ -133,8 +133,12 @@ internal static class RackDemo
         var clock = Stopwatch.StartNew();
         var attest = await server.RunAgentAsync(["attest", "--once", "--timeout", "20"], cancel: cancel);
         var line = attest.Output.Split('\n').FirstOrDefault(l => l.Contains("admitted session=", StringComparison.Ordinal));
-        report.Check(attest.Succeeded, $"{step}: HELLO, CHALLENGE, EVIDENCE (unsealed secret + quote), VERDICT: "
+        report.Check(attest.Succeeded, $"{step}: HELLO, CHALLENGE, EVIDENCE (quote + proof by the key derived from the unsealed secret), VERDICT: "
             + (line is null ? $"not admitted (exit {attest.ExitCode})\n{Indent(attest.Output)}" : line[line.IndexOf("admitted", StringComparison.Ordinal)..]) + $" {Took(clock)}");
+        // Issue 11 item 4: the controller hands the next secret over with the admission (ROTATE, wrapped to the EK).
+        var rotated = attest.Output.Split('\n').FirstOrDefault(l => l.Contains("rotated generation=", StringComparison.Ordinal));
+        report.Check(rotated is not null, "secret rotated: ROTATE (new secret wrapped to the TPM's EK) activated, sealed to the clean PCRs, ROTATED: "
+            + (rotated is null ? "no rotation" : rotated[rotated.IndexOf("rotated", StringComparison.Ordinal)..]));
         clock.Restart();
         var ping = await rack.PingAsync(server.Name, target.Name, 3, cancel);
         var summary = Regex.Match(ping.Output, @"(\d+) packets transmitted, (\d+) received");

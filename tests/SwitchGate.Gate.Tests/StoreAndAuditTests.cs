@@ -36,6 +36,37 @@ public sealed class StoreAndAuditTests : IDisposable
     }
 
     [Fact]
+    public void Rotation_state_is_written_owner_only_loaded_with_its_node_and_a_damaged_one_refuses_the_node()
+    {
+        Write("bs1.json", _a.Record.ToJson());
+        Write("bs2.json", _b.Record.ToJson());
+        var store = new EnrolmentStore(_dir);
+        var next = AttestationProof.PublicKeyOf(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var state = new ProofKeyState("bs1", _a.Record.ProofKey, 0, _a.Record.ProofKey, new PendingRotation(1, next, new byte[70], new byte[256]));
+        store.SaveProofKeys(state);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_dir, "bs1.proofkey")));
+        var snapshot = store.Load();
+        Assert.Equal(["bs1", "bs2"], snapshot.Records.Select(r => r.Node));
+        Assert.Equal(state.ToJson(), Assert.Single(snapshot.ProofKeys).Value.ToJson());
+
+        // Which key is in use is unknown: the node is refused (fail closed), with the file and the defect named.
+        foreach (var (damage, expected) in new (string, string)[]
+        {
+            ("{ not json", "not valid JSON"),
+            (System.Text.Encoding.UTF8.GetString(state.ToJson()).Replace("\"generation\": 1", "\"generation\": 7"), "pending generation 7 is not 0 + 1"),
+            (System.Text.Encoding.UTF8.GetString(state.ToJson()).Replace("\"node\"", "\"extra\": 1, \"node\""), "unknown key 'extra'"),
+        })
+        {
+            Write("bs1.proofkey", System.Text.Encoding.UTF8.GetBytes(damage));
+            snapshot = store.Load();
+            Assert.Equal(["bs2"], snapshot.Records.Select(r => r.Node));
+            var rejected = Assert.Single(snapshot.Rejected);
+            Assert.StartsWith("bs1.proofkey: ", rejected);
+            Assert.Contains(expected, rejected);
+        }
+    }
+
+    [Fact]
     public void Records_sharing_a_port_or_a_mac_are_all_refused()
     {
         Write("bs1.json", _a.Record.ToJson());

@@ -41,8 +41,8 @@ public sealed class CapturedExchangeTests
             string[] read = ["-n", "-X", "lua_script:" + dissector, "-r", pcap];
             var types = await CommandRunner.RunAsync("tshark", [.. read, "-Y", "switchgate", "-T", "fields", "-e", "switchgate.type"], TimeSpan.FromSeconds(60));
             var seen = types.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
-            // HELLO, CHALLENGE, EVIDENCE, VERDICT (admitted), DEPART, VERDICT (revoked), in that order.
-            Assert.Equal(["1", "2", "3", "4", "5", "4"], seen);
+            // HELLO, CHALLENGE, EVIDENCE, ROTATE (before its VERDICT), VERDICT (admitted), ROTATED, DEPART, VERDICT (revoked).
+            Assert.Equal(["1", "2", "3", "6", "4", "7", "5", "4"], seen);
 
             var bad = await CommandRunner.RunAsync("tshark",
                 [.. read, "-Y", "_ws.malformed || _ws.expert.severity >= error || switchgate.malformed"], TimeSpan.FromSeconds(60));

@@ -32,6 +32,7 @@ public sealed partial class DemoTests
         Assert.True(demo.ExitCode == 0, output);
         Assert.Contains("[ ok ] before attestation: ping bs1 -> prod is blocked", output);
         Assert.Contains("[ ok ] attest: HELLO, CHALLENGE, EVIDENCE", output);
+        Assert.Contains("[ ok ] secret rotated: ROTATE", output);
         Assert.Contains("[ ok ] admitted: ping bs1 -> prod (10.0.0.100): 3/3 replies", output);
         Assert.Contains("[ ok ] after depart: ping bs1 -> prod fails", output);
         Assert.Contains("[ ok ] attest again:", output);

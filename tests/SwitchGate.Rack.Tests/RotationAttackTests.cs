@@ -58,6 +58,23 @@ public sealed class RotationAttackTests
         Assert.Contains("denied reason=BadSecretProof", replayed.Output);
     }
 
+    /// <summary>The rotated verifier is durable: a restarted controller admits the agent's new secret and rotates on.</summary>
+    [Fact]
+    public async Task A_restarted_controller_keeps_the_rotated_verifier()
+    {
+        await using var rack = await RackFixture.StartAsync(leaseSeconds: 20);
+        var first = await rack.AttestOnceAsync("bs1");
+        Assert.True(first.Succeeded, first + rack.ControllerOutput());
+        Assert.Contains("rotated generation=1", first.Output);
+        await WaitForAuditAsync(rack, "secret_rotated", "generation 1 proven by ROTATED");
+
+        await rack.RestartControllerAsync();
+        var second = await rack.AttestOnceAsync("bs1");
+        Assert.True(second.Succeeded, second + rack.ControllerOutput());
+        Assert.Contains("rotated generation=2", second.Output);
+        await WaitForAuditAsync(rack, "secret_rotated", "generation 2 proven by ROTATED");
+    }
+
     private static async Task SendForgedEvidenceAsync(RackFixture rack, FrameSniffer sniffer, SwitchGate.Topology.BootServer node, byte[] secret)
     {
         var challenge = await ProtocolAttackTests.NextChallengeAsync(rack, sniffer, node);

@@ -39,6 +39,8 @@ public static class FuzzTargets
             ["SwitchGate.Tpm.dll"], TpmSignature),
         new("enrolment", "EnrolmentRecord.FromJson (a file of the enrolment directory)",
             ["SwitchGate.Attestation.dll"], Enrolment),
+        new("proofkey", "ProofKeyState.FromJson (a node's rotation state, <node>.proofkey); accepted input must write and parse back equal",
+            ["SwitchGate.Gate.dll"], ProofKey),
         new("topology", "TopologyLoader.Load (a topology YAML file)",
             ["SwitchGate.Topology.dll"], Topology),
         new("job-file", "JobCodec.ParseJob (job.json, uploaded by a production host); accepted input must write and parse back equal",
@@ -222,6 +224,22 @@ public static class FuzzTargets
         catch (EnrolmentFormatException)
         {
         }
+    }
+
+    private static void ProofKey(byte[] input)
+    {
+        SwitchGate.Gate.Policy.ProofKeyState state;
+        try
+        {
+            state = SwitchGate.Gate.Policy.ProofKeyState.FromJson(input);
+        }
+        catch (EnrolmentFormatException)
+        {
+            return;
+        }
+        var again = SwitchGate.Gate.Policy.ProofKeyState.FromJson(state.ToJson());
+        if (!again.ToJson().AsSpan().SequenceEqual(state.ToJson()))
+            throw new FuzzPropertyException("an accepted proof key state does not write and parse back to itself");
     }
 
     private static void Topology(byte[] input)

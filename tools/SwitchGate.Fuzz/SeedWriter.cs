@@ -77,6 +77,9 @@ public static class SeedWriter
             ProofKey = AttestationProof.PublicKeyOf(new byte[EnrolmentRecord.SecretLength]),
         };
         Put(directory, "enrolment", "bs1", record.ToJson());
+        // A rotation state with a pending generation, as the controller writes it.
+        Put(directory, "proofkey", "bs1-pending", new SwitchGate.Gate.Policy.ProofKeyState("bs1", record.ProofKey, 0, record.ProofKey,
+            new SwitchGate.Gate.Policy.PendingRotation(1, AttestationProof.PublicKeyOf(new byte[32].Select((_, i) => (byte)i).ToArray()), new byte[70], new byte[256])).ToJson());
 
         // A switch bindings file as the documentation shows it: comments, both datapath id forms, colon-separated
         // pins, one key for two bridges and two keys for one datapath id.

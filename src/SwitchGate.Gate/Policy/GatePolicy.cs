@@ -419,7 +419,7 @@ public sealed class GatePolicy : IDisposable
     /// </summary>
     /// <paramref name="authenticated"/>: the quote is signed by the enrolled AK over the outstanding nonce and its
     /// values are the signed ones, so a failure after that point was not made up on the link.
-    private ReasonCode? CheckEvidence(NodeState state, Evidence evidence, DateTimeOffset now, GateOutput output, out string detail,
+    private static ReasonCode? CheckEvidence(NodeState state, Evidence evidence, DateTimeOffset now, GateOutput output, out string detail,
         out TpmsClockInfo? clock, out bool authenticated)
     {
         clock = null;
@@ -581,7 +581,7 @@ public sealed class GatePolicy : IDisposable
         CommitRotation(state, "ROTATED", now, output);
     }
 
-    private void CommitRotation(NodeState state, string provenBy, DateTimeOffset now, GateOutput output)
+    private static void CommitRotation(NodeState state, string provenBy, DateTimeOffset now, GateOutput output)
     {
         var committed = state.Keys.Commit();
         output.ProofKeys.Add(committed);

@@ -3,7 +3,6 @@ using System.Text.Json;
 using SwitchGate.Attestation;
 using SwitchGate.Attestation.Enrolment;
 using SwitchGate.Tpm.Credentials;
-using SwitchGate.Tpm.Marshalling;
 using SwitchGate.Tpm.Structures;
 
 namespace SwitchGate.Gate.Policy;
