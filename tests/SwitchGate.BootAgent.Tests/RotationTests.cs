@@ -62,7 +62,7 @@ public sealed class RotationTests : IDisposable
         return Proofs.Verify(proofKey, evidence, nonce, Identity.CleanMac);
     }
 
-    private Dictionary<string, byte[]> Files() => Directory.GetFiles(_stateA.Path).ToDictionary(Path.GetFileName, File.ReadAllBytes)!;
+    private Dictionary<string, byte[]> Files() => Directory.GetFiles(_stateA.Path).ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
 
     [Fact]
     public async Task A_rotation_installs_the_new_secret_and_the_old_one_stops_proving()

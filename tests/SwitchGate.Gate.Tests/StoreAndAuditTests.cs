@@ -36,6 +36,7 @@ public sealed class StoreAndAuditTests : IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public void Rotation_state_is_written_owner_only_loaded_with_its_node_and_a_damaged_one_refuses_the_node()
     {
         Write("bs1.json", _a.Record.ToJson());
