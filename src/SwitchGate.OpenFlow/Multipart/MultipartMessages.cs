@@ -3,6 +3,19 @@ namespace SwitchGate.OpenFlow;
 // OFPT_MULTIPART_REQUEST / OFPT_MULTIPART_REPLY (§7.3.5): type, flags, pad[4], body. Typed bodies for the types a
 // controller uses; the others are kept as raw body bytes that re-encode exactly.
 
+/// <summary>The header a request and a reply share before the body: type, flags, pad[4] (§7.3.5).</summary>
+internal static class MultipartHeader
+{
+    public const int Length = 8;
+
+    public static void Write(ref WireWriter w, MultipartType type, MultipartFlags flags)
+    {
+        w.U16((ushort)type);
+        w.U16((ushort)flags);
+        w.Zeros(4);
+    }
+}
+
 /// <summary>OFPT_MULTIPART_REQUEST.</summary>
 public sealed record MultipartRequest(MultipartRequestBody Body) : OfpMessage
 {
@@ -12,13 +25,11 @@ public sealed record MultipartRequest(MultipartRequestBody Body) : OfpMessage
 
     public MultipartFlags Flags { get; init; }
 
-    internal override int BodyLength => 8 + Body.Length;
+    internal override int BodyLength => MultipartHeader.Length + Body.Length;
 
     internal override void WriteBody(ref WireWriter w)
     {
-        w.U16((ushort)MultipartType);
-        w.U16((ushort)Flags);
-        w.Zeros(4);
+        MultipartHeader.Write(ref w, MultipartType, Flags);
         Body.Write(ref w);
     }
 }
@@ -33,13 +44,11 @@ public sealed record MultipartReply(MultipartReplyBody Body) : OfpMessage
     /// <summary><see cref="MultipartFlags.ReplyMore"/> when more replies of this request follow.</summary>
     public MultipartFlags Flags { get; init; }
 
-    internal override int BodyLength => 8 + Body.Length;
+    internal override int BodyLength => MultipartHeader.Length + Body.Length;
 
     internal override void WriteBody(ref WireWriter w)
     {
-        w.U16((ushort)MultipartType);
-        w.U16((ushort)Flags);
-        w.Zeros(4);
+        MultipartHeader.Write(ref w, MultipartType, Flags);
         Body.Write(ref w);
     }
 }
