@@ -102,16 +102,13 @@ public static class JobHttpApi
     private static (JobState Since, TimeSpan Wait)? Watch(HttpContext c)
     {
         var since = c.Request.Query["since"];
-        var wait = c.Request.Query["wait"];
-        if (since.Count == 0 && wait.Count == 0)
+        var wait = Wait(c);
+        if (since.Count == 0 && wait is null)
             return null;
         var name = since.Count == 1 ? since[0] : null;
         if (name is null || !Enum.GetNames<JobState>().Contains(name, StringComparer.Ordinal))
             throw new JobRequestException(400, $"since=STATE (one of {string.Join('|', Enum.GetNames<JobState>())}) is required with wait");
-        if (wait.Count != 1 || !int.TryParse(wait[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
-            || seconds > JobWatch.MaxWait.TotalSeconds)
-            throw new JobRequestException(400, $"wait=SECONDS (0 to {JobWatch.MaxWait.TotalSeconds:0}) is required with since");
-        return (Enum.Parse<JobState>(name), TimeSpan.FromSeconds(seconds));
+        return (Enum.Parse<JobState>(name), wait ?? throw new JobRequestException(400, $"wait=SECONDS (0 to {JobWatch.MaxWait.TotalSeconds:0}) is required with since"));
     }
 
     /// <summary>The optional <c>?wait=SECONDS</c> of a submission (0 … 60).</summary>
