@@ -460,12 +460,8 @@ public static class AgentCommands
         }
     }
 
-    private static ulong ParseDatapathId(string text)
-    {
-        var hex = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? text[2..] : text.Replace(":", "");
-        return hex.Length is > 0 and <= 16 && ulong.TryParse(hex, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var v)
-            ? v : throw new AgentConfigurationException($"--datapath-id '{text}' is not a 64-bit hex number");
-    }
+    private static ulong ParseDatapathId(string text) =>
+        DatapathId.TryParse(text, out var v) ? v : throw new AgentConfigurationException($"--datapath-id '{text}' is not a 64-bit hex number");
 
     private static async Task LogPcrsAsync(Tpm2 tpm, ILogger log, CancellationToken ct)
     {

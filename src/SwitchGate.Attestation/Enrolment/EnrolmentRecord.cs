@@ -229,12 +229,8 @@ public sealed record EnrolmentRecord
     private static string Str(JsonElement root, string key) =>
         root.GetProperty(key) is { ValueKind: JsonValueKind.String } e ? e.GetString()! : throw new EnrolmentFormatException($"'{key}' must be a string");
 
-    private static ulong ParseDpid(string s)
-    {
-        var hex = s.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? s[2..] : s.Replace(":", "");
-        return hex.Length is > 0 and <= 16 && ulong.TryParse(hex, System.Globalization.NumberStyles.AllowHexSpecifier, null, out var v)
-            ? v : throw new EnrolmentFormatException($"datapath_id '{s}' is not a 64-bit hex number");
-    }
+    private static ulong ParseDpid(string s) =>
+        Ethernet.DatapathId.TryParse(s, out var v) ? v : throw new EnrolmentFormatException($"datapath_id '{s}' is not a 64-bit hex number");
 
     public static MacAddress ParseMac(string s, string field) =>
         MacAddress.TryParse(s, out var mac) ? mac : throw new EnrolmentFormatException($"{field} '{s}' is not a MAC address like 02:00:00:00:00:01");

@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using SwitchGate.Ethernet;
 
 namespace SwitchGate.Controller.Tls;
 
@@ -90,8 +90,8 @@ public sealed class SwitchCertificateBindings
                 continue;
             if (fields.Length != 2)
                 throw new SwitchBindingsFormatException(i + 1, $"expected 'DATAPATH-ID SPKI-SHA256', got {fields.Length} field(s)");
-            var dpid = ParseDatapathId(fields[0]) ?? throw new SwitchBindingsFormatException(i + 1,
-                $"'{Shorten(fields[0])}' is not a datapath id (1 to 16 hex digits, optionally after 0x)");
+            if (!DatapathId.TryParse(fields[0], out var dpid))
+                throw new SwitchBindingsFormatException(i + 1, $"'{Shorten(fields[0])}' is not a datapath id (1 to 16 hex digits, optionally after 0x)");
             var pin = ParsePin(fields[1]) ?? throw new SwitchBindingsFormatException(i + 1,
                 $"'{Shorten(fields[1])}' is not a SHA-256 digest ({PinHexLength} hex digits, optionally colon-separated pairs)");
             if (!pins.TryGetValue(dpid, out var set))
@@ -99,14 +99,6 @@ public sealed class SwitchCertificateBindings
             set.Add(pin);
         }
         return new SwitchCertificateBindings(pins);
-    }
-
-    private static ulong? ParseDatapathId(string text)
-    {
-        var digits = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? text[2..] : text;
-        if (digits.Length is < 1 or > 16 || !digits.All(char.IsAsciiHexDigit))
-            return null;
-        return ulong.Parse(digits, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
     }
 
     private static string? ParsePin(string text)
